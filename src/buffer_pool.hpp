@@ -1,0 +1,114 @@
+// BufferPool: the per-reactor store of read buffers and output strings.
+//
+// A connection holds buffers only while it has a request or a response in flight and gives
+// them back when it goes idle, so an idle keep-alive connection costs a few hundred bytes and
+// a warm server serves requests without allocating. The pool keeps at most `max_free` buffers
+// of each kind and never keeps one that grew past the standard size (a one-off large request
+// or response gives its memory back to the system).
+//
+// Threads: the reactor's thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hs {
+
+// Offsets rather than pointers: a buffer may be compacted or grown between two reads, and
+// every span into it is then shifted by the same amount.
+struct Span {
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  uint32_t end() const noexcept { return offset + length; }
+};
+
+struct HeaderSpan {
+  Span name;
+  Span value;
+};
+
+// The bytes read from one connection and the spans of the request being parsed from them.
+struct ReadBuffer {
+  explicit ReadBuffer(size_t capacity)
+      : data(std::make_unique<char[]>(capacity)), capacity(capacity) {}
+
+  std::unique_ptr<char[]> data;
+  size_t capacity;
+  size_t length = 0;  // bytes held: [0, length)
+  size_t parsed = 0;  // bytes given to the parser: [0, parsed)
+
+  // The request in progress.
+  Span method, target, body;
+  uint32_t head_start = 0, head_end = 0;
+  std::vector<HeaderSpan> headers;
+  std::string body_copy;  // used once the body is not one run of the buffer (chunked)
+  bool body_copied = false;
+
+  void reset_request() noexcept {
+    method = target = body = Span{};
+    head_start = head_end = 0;
+    headers.clear();
+    body_copy.clear();
+    body_copied = false;
+  }
+};
+
+class BufferPool {
+ public:
+  BufferPool(size_t read_capacity, size_t output_capacity, size_t max_free)
+      : read_capacity_(read_capacity), output_capacity_(output_capacity), max_free_(max_free) {
+    free_reads_.reserve(max_free);
+    free_outputs_.reserve(max_free);
+  }
+
+  size_t read_capacity() const noexcept { return read_capacity_; }
+
+  std::unique_ptr<ReadBuffer> get_read() {
+    if (free_reads_.empty()) return std::make_unique<ReadBuffer>(read_capacity_);
+    auto buffer = std::move(free_reads_.back());
+    free_reads_.pop_back();
+    return buffer;
+  }
+
+  void put_read(std::unique_ptr<ReadBuffer> buffer) noexcept {
+    if (!buffer || buffer->capacity != read_capacity_ || free_reads_.size() >= max_free_) return;
+    buffer->length = buffer->parsed = 0;
+    buffer->reset_request();
+    if (buffer->body_copy.capacity() > output_capacity_) std::string().swap(buffer->body_copy);
+    free_reads_.push_back(std::move(buffer));
+  }
+
+  // An empty string with capacity (none allocated until it is first used).
+  std::string get_output() noexcept {
+    if (free_outputs_.empty()) return {};
+    std::string out = std::move(free_outputs_.back());
+    free_outputs_.pop_back();
+    return out;
+  }
+
+  void put_output(std::string& out) noexcept {
+    if (out.capacity() > output_capacity_ || free_outputs_.size() >= max_free_ ||
+        out.capacity() < 64) {
+      std::string().swap(out);
+      return;
+    }
+    out.clear();
+    free_outputs_.push_back(std::move(out));
+    out = std::string();
+  }
+
+  size_t free_reads() const noexcept { return free_reads_.size(); }
+  size_t free_outputs() const noexcept { return free_outputs_.size(); }
+
+ private:
+  size_t read_capacity_;
+  size_t output_capacity_;
+  size_t max_free_;
+  std::vector<std::unique_ptr<ReadBuffer>> free_reads_;
+  std::vector<std::string> free_outputs_;
+};
+
+}  // namespace hs

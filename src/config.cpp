@@ -1,0 +1,188 @@
+#include "config.hpp"
+
+#include <charconv>
+
+#ifndef HTTPSERVER_VERSION
+#define HTTPSERVER_VERSION "0.0.0"
+#endif
+
+namespace hs {
+
+namespace {
+
+uint64_t parse_number(const std::string& text, size_t& used) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) throw UsageError("'" + text + "' is not a number");
+  used = static_cast<size_t>(end - text.data());
+  return value;
+}
+
+uint64_t scale(uint64_t value, uint64_t unit, const std::string& text) {
+  if (unit != 0 && value > UINT64_MAX / unit) throw UsageError("'" + text + "' is too large");
+  return value * unit;
+}
+
+uint64_t parse_range(const std::string& text, uint64_t min, uint64_t max, const char* what) {
+  size_t used;
+  uint64_t v = parse_number(text, used);
+  if (used != text.size()) throw UsageError("'" + text + "' is not a whole number");
+  if (v < min || v > max)
+    throw UsageError(std::string(what) + " must be between " + std::to_string(min) + " and " +
+                     std::to_string(max) + ", not " + text);
+  return v;
+}
+
+}  // namespace
+
+const char* version() noexcept { return HTTPSERVER_VERSION; }
+
+uint64_t parse_size(const std::string& text) {
+  size_t used;
+  uint64_t value = parse_number(text, used);
+  std::string unit = text.substr(used);
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (unit.empty() || unit == "b") return value;
+  if (unit == "k" || unit == "kb" || unit == "kib") return scale(value, 1024, text);
+  if (unit == "m" || unit == "mb" || unit == "mib") return scale(value, 1024 * 1024, text);
+  if (unit == "g" || unit == "gb" || unit == "gib") return scale(value, 1024 * 1024 * 1024, text);
+  throw UsageError("'" + text + "' has an unknown size unit (use B, KiB, MiB or GiB)");
+}
+
+uint64_t parse_duration_ms(const std::string& text) {
+  size_t used;
+  uint64_t value = parse_number(text, used);
+  std::string unit = text.substr(used);
+  if (unit.empty() || unit == "s") return scale(value, 1000, text);
+  if (unit == "ms") return value;
+  if (unit == "m") return scale(value, 60'000, text);
+  if (unit == "h") return scale(value, 3'600'000, text);
+  throw UsageError("'" + text + "' has an unknown duration unit (use ms, s, m or h)");
+}
+
+std::string usage() {
+  return R"(Usage: httpserver [flags]
+
+Serves HTTP/1.1: every path answers 200 with the --body text, and every request's URI
+is logged to stderr in logrus format.
+
+Flags (environment variable in brackets):
+  --port N                 TCP port to listen on (default 8080) [PORT]
+  --address A              numeric IPv4/IPv6 address or "localhost"
+                           (default: every address, IPv6 and IPv4)
+  --body TEXT              the response body (default "package main #14")
+  --log-format F           text, json or none (default text) [LOG_FORMAT]
+  --quiet                  same as --log-format=none
+  --workers N              reactor threads, one listener each (default 1) [WORKERS]
+  --max-header-bytes SIZE  header section limit, 431 beyond (default 8KiB)
+  --max-target-bytes SIZE  request-target limit, 414 beyond (default 8KiB)
+  --max-body-bytes SIZE    request body limit, 413 beyond (default 1MiB)
+  --max-connections N      open connections; more get 503 (default 10000)
+  --header-timeout D       first byte to end of request head, 408 beyond (default 10s)
+  --idle-timeout D         keep-alive connection idle time (default 60s)
+  --write-timeout D        time without progress writing a response (default 30s)
+  --shutdown-timeout D     on SIGTERM/SIGINT, wait this long for requests in flight
+                           (default 10s)
+  --healthcheck            GET /healthz from the server on 127.0.0.1:PORT;
+                           exit 0 on 2xx, 1 otherwise (for container health checks)
+  --version                print the version and exit
+  --help                   print this help and exit
+
+SIZE: bytes, or with a unit: 512KiB, 1MiB (k, m, g also accepted).
+D: 500ms, 10s, 2m, 1h; a bare number is seconds.
+)";
+}
+
+Config parse_config(const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env) {
+  Config config;
+  auto from_env = [&](const char* name) -> const std::string* {
+    auto it = env.find(name);
+    return it == env.end() || it->second.empty() ? nullptr : &it->second;
+  };
+  if (auto* v = from_env("PORT"))
+    config.server.listen.port = static_cast<uint16_t>(parse_range(*v, 0, 65535, "PORT"));
+  if (auto* v = from_env("LOG_FORMAT"); v && !parse_log_format(*v, config.log_format))
+    throw UsageError("LOG_FORMAT must be text, json or none, not '" + *v + "'");
+  if (auto* v = from_env("WORKERS"))
+    config.workers = static_cast<unsigned>(parse_range(*v, 1, 256, "WORKERS"));
+
+  Limits& limits = config.server.limits;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool has_value = false;
+    if (auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_value = true;
+    }
+    auto take = [&]() -> const std::string& {
+      if (!has_value) {
+        if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
+        value = args[++i];
+        has_value = true;
+      }
+      return value;
+    };
+    auto no_value = [&] {
+      if (has_value) throw UsageError(flag + " takes no value");
+    };
+    try {
+      if (flag == "--help" || flag == "-h") {
+        no_value();
+        config.mode = Config::Mode::help;
+      } else if (flag == "--version") {
+        no_value();
+        config.mode = Config::Mode::version;
+      } else if (flag == "--healthcheck") {
+        no_value();
+        config.mode = Config::Mode::healthcheck;
+      } else if (flag == "--quiet") {
+        no_value();
+        config.log_format = LogFormat::none;
+      } else if (flag == "--port") {
+        config.server.listen.port = static_cast<uint16_t>(parse_range(take(), 0, 65535, "port"));
+      } else if (flag == "--address") {
+        config.server.listen.address = take();
+      } else if (flag == "--body") {
+        config.body = take();
+      } else if (flag == "--log-format") {
+        if (!parse_log_format(take(), config.log_format))
+          throw UsageError("must be text, json or none, not '" + value + "'");
+      } else if (flag == "--workers") {
+        config.workers = static_cast<unsigned>(parse_range(take(), 1, 256, "workers"));
+      } else if (flag == "--max-header-bytes") {
+        limits.max_header_bytes = parse_size(take());
+        if (limits.max_header_bytes < 256 || limits.max_header_bytes > (64u << 20))
+          throw UsageError("must be between 256B and 64MiB");
+      } else if (flag == "--max-target-bytes") {
+        limits.max_target_bytes = parse_size(take());
+        if (limits.max_target_bytes < 16 || limits.max_target_bytes > (64u << 20))
+          throw UsageError("must be between 16B and 64MiB");
+      } else if (flag == "--max-body-bytes") {
+        limits.max_body_bytes = parse_size(take());
+        if (limits.max_body_bytes > (1ull << 31)) throw UsageError("must be at most 2GiB");
+      } else if (flag == "--max-connections") {
+        config.server.max_connections = parse_range(take(), 1, 10'000'000, "max-connections");
+      } else if (flag == "--header-timeout") {
+        limits.header_timeout_ms = parse_duration_ms(take());
+      } else if (flag == "--idle-timeout") {
+        limits.idle_timeout_ms = parse_duration_ms(take());
+      } else if (flag == "--write-timeout") {
+        limits.write_timeout_ms = parse_duration_ms(take());
+      } else if (flag == "--shutdown-timeout") {
+        config.server.shutdown_timeout_ms = parse_duration_ms(take());
+      } else {
+        throw UsageError("unknown flag " + args[i]);
+      }
+    } catch (const UsageError& e) {
+      std::string what = e.what();
+      if (what.rfind(flag, 0) == 0 || what.rfind("unknown flag", 0) == 0) throw;
+      throw UsageError("invalid value for " + flag + ": " + what);
+    }
+  }
+  return config;
+}
+
+}  // namespace hs

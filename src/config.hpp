@@ -1,0 +1,47 @@
+// Config: the httpserver binary's settings, read from its flags and environment.
+//
+// Flags win over the environment; the environment wins over the defaults. Each flag takes
+// "--name value" or "--name=value". Sizes take an optional unit (8KiB, 1MiB, 512k, 2m;
+// plain bytes otherwise) and durations one of ms, s, m, h (a bare number is seconds).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "log.hpp"
+#include "server.hpp"
+
+namespace hs {
+
+// A bad flag or value; what() says which and why. main prints it with the usage, exits 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  enum class Mode { serve, healthcheck, help, version };
+  Mode mode = Mode::serve;
+  ServerOptions server;  // listen address and port, limits, timeouts
+  std::string body = "package main #14";
+  LogFormat log_format = LogFormat::text;
+  unsigned workers = 1;
+};
+
+// Parses argv (without argv[0]) with `env` (name -> value; only PORT, LOG_FORMAT and
+// WORKERS are read). Throws UsageError.
+Config parse_config(const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env);
+
+// The --help text.
+std::string usage();
+
+// "1.2.3": the project version.
+const char* version() noexcept;
+
+uint64_t parse_size(const std::string& text);         // throws UsageError
+uint64_t parse_duration_ms(const std::string& text);  // throws UsageError
+
+}  // namespace hs

@@ -1,0 +1,670 @@
+#include "connection.hpp"
+
+#include <llhttp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <exception>
+#include <string_view>
+
+namespace hs {
+
+static_assert(sizeof(llhttp_t) <= Connection::kParserBytes && alignof(llhttp_t) <= 8);
+
+namespace {
+
+// A read buffer with less room than this is compacted (or grown) before the next read.
+constexpr size_t kMinReadRoom = 1024;
+
+constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+Connection& self(llhttp_t* parser) { return *static_cast<Connection*>(parser->data); }
+
+// Static one-line trampolines into the connection (as Node's parser binding does).
+int cb_message_begin(llhttp_t* p) { return self(p).on_message_begin(); }
+int cb_method(llhttp_t* p, const char* at, size_t n) { return self(p).on_method(at, n); }
+int cb_url(llhttp_t* p, const char* at, size_t n) { return self(p).on_url(at, n); }
+int cb_header_field(llhttp_t* p, const char* at, size_t n) {
+  return self(p).on_header_field(at, n);
+}
+int cb_header_field_complete(llhttp_t* p) { return self(p).on_header_field_complete(); }
+int cb_header_value(llhttp_t* p, const char* at, size_t n) {
+  return self(p).on_header_value(at, n);
+}
+int cb_header_value_complete(llhttp_t* p) { return self(p).on_header_value_complete(); }
+int cb_headers_complete(llhttp_t* p) { return self(p).on_headers_complete(); }
+int cb_body(llhttp_t* p, const char* at, size_t n) { return self(p).on_body(at, n); }
+int cb_message_complete(llhttp_t* p) { return self(p).on_message_complete(); }
+
+// Assigned field by field, not with designated initializers: the order of the struct's fields
+// differs between llhttp 8 (Debian 12) and 9.
+llhttp_settings_t make_settings() {
+  llhttp_settings_t s;
+  llhttp_settings_init(&s);
+  s.on_message_begin = cb_message_begin;
+  s.on_method = cb_method;
+  s.on_url = cb_url;
+  s.on_header_field = cb_header_field;
+  s.on_header_field_complete = cb_header_field_complete;
+  s.on_header_value = cb_header_value;
+  s.on_header_value_complete = cb_header_value_complete;
+  s.on_headers_complete = cb_headers_complete;
+  s.on_body = cb_body;
+  s.on_message_complete = cb_message_complete;
+  return s;
+}
+
+// llhttp keeps a pointer to its settings: they must outlive every parser.
+const llhttp_settings_t kSettings = make_settings();
+
+bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim_ows(std::string_view v) noexcept {
+  while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
+  while (!v.empty() && is_ows(v.front())) v.remove_prefix(1);
+  return v;
+}
+
+// RFC 9110 section 7.2 / RFC 3986 section 3.2.2: reg-name, IP-literal or IPv4, then ":port".
+bool valid_host(std::string_view host) noexcept {
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("-._~!$&'()*+,;=:%[]").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ConnectionShared::ConnectionShared(Reactor& r, const Limits& l, Handler h, Logger* log,
+                                   std::string name)
+    : reactor(r),
+      limits(l),
+      handler(std::move(h)),
+      error_log(log),
+      server_name(std::move(name)),
+      pool(l.read_buffer_bytes, 64 * 1024, 1024),
+      headers(kMaxHeaders) {}
+
+Connection::Connection(ConnectionShared& shared, UniqueFd fd)
+    : shared_(shared), fd_(std::move(fd)), slot_(fd_.get()) {
+  llhttp_init(parser(), HTTP_REQUEST, &kSettings);
+  parser()->data = this;
+  ++shared_.stats.accepted;
+  // Edge-triggered for both directions: registered once, never modified. Backpressure is
+  // "do not read", not an epoll_ctl call.
+  uint32_t events = kReadable | kWritable | kReadHangup | kEdgeTriggered;
+  if (shared_.reactor.add(fd_.get(), events, this) != 0) {
+    fd_.reset();
+    state_ = State::closed;
+    return;
+  }
+  enter(State::reading, shared_.limits.header_timeout_ms);
+}
+
+Connection::~Connection() {
+  unlink();
+  if (fd_) {
+    shared_.reactor.forget(fd_.get());
+    fd_.reset();
+  }
+  release_buffers();
+}
+
+Connection& Connection::from_link(ListLink* link) noexcept {
+  return *static_cast<Connection*>(link);
+}
+
+void Connection::enter(State state, uint64_t timeout_ms) noexcept {
+  state_ = state;
+  deadline_ms_ = shared_.reactor.now_ms() + timeout_ms;
+  List* list = nullptr;
+  switch (state) {
+    case State::reading:
+      list = &shared_.reading;
+      break;
+    case State::idle:
+      list = &shared_.idle;
+      break;
+    case State::writing:
+      list = &shared_.writing;
+      break;
+    case State::lingering:
+      list = &shared_.lingering;
+      break;
+    case State::closed:
+      unlink();
+      return;
+  }
+  list->push_back(*this);
+}
+
+void Connection::on_io(uint32_t events) noexcept {
+  if (closed()) return;
+  if (events & kIoError) {  // reset by the peer, or a failed send: nothing can be delivered
+    close();
+    return;
+  }
+  if (events & (kReadable | kReadHangup | kHangup)) readable_ = true;
+  if (state_ == State::lingering) {
+    discard_input();
+    return;
+  }
+  if ((events & kWritable) && out_sent_ < out_.size()) {
+    if (!write_out()) return;
+  }
+  serve();
+}
+
+void Connection::serve() noexcept {
+  for (;;) {
+    if (in_ && in_->parsed < in_->length && !stop_parsing_ && !backpressured()) parse();
+    if (closed()) return;
+    // Read until the socket is drained, parsing as we go, so that all the responses of a
+    // batch of pipelined requests leave in one write.
+    if (!stop_parsing_ && !eof_ && readable_ && !backpressured()) {
+      if (read_some()) continue;
+      if (closed()) return;
+    }
+    if (!write_out()) return;
+    // Output drained below the high-water mark with parsed requests still waiting: go on.
+    bool waiting = in_ && in_->parsed < in_->length && !stop_parsing_;
+    if (!waiting || backpressured()) break;
+  }
+  settle();
+}
+
+bool Connection::read_some() noexcept {
+  if (!in_) in_ = shared_.pool.get_read();
+  if (in_->capacity - in_->length < kMinReadRoom && !make_room()) {
+    fail(in_message_ && head_done_ ? 413 : 431);
+    return false;
+  }
+  size_t room = in_->capacity - in_->length;
+  ssize_t n;
+  do {
+    n = ::read(fd_.get(), in_->data.get() + in_->length, room);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    in_->length += static_cast<size_t>(n);
+    // A short read means the socket is drained: skip the read that would only say EAGAIN.
+    // Edge-triggered epoll reports bytes that arrive after this read as a new edge.
+    if (static_cast<size_t>(n) < room) readable_ = false;
+    if (in_message_ && head_done_ && state_ == State::reading)
+      enter(State::reading, shared_.limits.header_timeout_ms);  // body progress re-arms
+    return true;
+  }
+  readable_ = false;
+  if (n == 0) {
+    eof_ = true;
+  } else if (errno != EAGAIN) {
+    close();  // ECONNRESET and friends
+  }
+  return false;
+}
+
+// Makes room at the end of the read buffer: drops what no view needs any more, then grows
+// the buffer if the request in progress still fills it. Only between two llhttp_execute calls:
+// llhttp holds no pointer into our buffer across calls.
+bool Connection::make_room() noexcept {
+  ReadBuffer& b = *in_;
+  // Keep [keep_begin, keep_end) for the views of the request in progress, and the unparsed
+  // bytes [parsed, length) right after them.
+  size_t keep_begin = b.parsed, keep_end = b.parsed;
+  if (in_message_ && b.method.length != 0) {
+    keep_begin = b.head_start;
+    keep_end = (head_done_ && b.body_copied) ? b.head_end : b.parsed;
+  }
+  size_t kept = keep_end - keep_begin;
+  size_t unparsed = b.length - b.parsed;
+  if (keep_begin > 0 || keep_end < b.parsed) {
+    std::memmove(b.data.get(), b.data.get() + keep_begin, kept);
+    std::memmove(b.data.get() + kept, b.data.get() + b.parsed, unparsed);
+    uint32_t shift = static_cast<uint32_t>(keep_begin);
+    if (in_message_) {
+      b.method.offset -= shift;
+      b.target.offset -= shift;
+      for (auto& h : b.headers) h.name.offset -= shift, h.value.offset -= shift;
+      if (!b.body_copied && b.body.length != 0) b.body.offset -= shift;
+      b.head_start -= shift;
+      if (head_done_) b.head_end -= shift;
+    }
+    b.parsed = kept;
+    b.length = kept + unparsed;
+  }
+  if (b.capacity - b.length >= kMinReadRoom) return true;
+
+  // Still full: the head or a Content-Length body is larger than the buffer. Grow, within
+  // what the limits allow one request to need.
+  const Limits& l = shared_.limits;
+  size_t cap = l.max_target_bytes + l.max_header_bytes + l.max_body_bytes + 2 * kMinReadRoom +
+               shared_.pool.read_capacity();
+  if (b.capacity >= cap) return false;
+  size_t grown = b.capacity * 2 < cap ? b.capacity * 2 : cap;
+  auto data = std::unique_ptr<char[]>(new (std::nothrow) char[grown]);
+  if (!data) return false;
+  std::memcpy(data.get(), b.data.get(), b.length);
+  b.data = std::move(data);
+  b.capacity = grown;
+  return true;
+}
+
+void Connection::parse() noexcept {
+  ReadBuffer& b = *in_;
+  // After the head pause, execute once more even with no bytes left: llhttp completes a
+  // bodiless message only when called again.
+  bool head_pending = false;
+  while ((b.parsed < b.length || head_pending) && !stop_parsing_ && !backpressured() && !closed()) {
+    const char* base = b.data.get();
+    head_pending = false;
+    pause_ = Pause::none;
+    llhttp_errno_t err = llhttp_execute(parser(), base + b.parsed, b.length - b.parsed);
+    if (err == HPE_OK) {
+      b.parsed = b.length;
+      break;
+    }
+    const char* at = llhttp_get_error_pos(parser());
+    if (at != nullptr) b.parsed = static_cast<size_t>(at - base);
+    if (err == HPE_PAUSED) {
+      llhttp_resume(parser());
+      if (pause_ == Pause::head) {
+        b.head_end = static_cast<uint32_t>(b.parsed);
+        head_pending = true;
+        check_head();
+      } else if (pause_ == Pause::message) {
+        dispatch();
+      }
+      continue;
+    }
+    if (err == HPE_PAUSED_UPGRADE) {
+      // Upgrade or CONNECT: we do not switch protocols, so the connection goes on speaking
+      // HTTP/1.1 (the request itself was answered at on_message_complete).
+      llhttp_resume_after_upgrade(parser());
+      continue;
+    }
+    int status = error_status_ != 0 ? error_status_ : 400;
+    if (err == HPE_INVALID_METHOD) status = 501;  // RFC 9110 section 9.1: unknown method
+    fail(status);
+  }
+}
+
+// --- llhttp callbacks -------------------------------------------------------------------
+
+int Connection::reject(int status, const char* reason) noexcept {
+  error_status_ = status;
+  llhttp_set_error_reason(parser(), reason);
+  return HPE_USER;
+}
+
+int Connection::on_message_begin() noexcept {
+  in_->reset_request();
+  in_message_ = true;
+  head_done_ = false;
+  in_field_ = in_value_ = false;
+  head_bytes_ = 0;
+  error_status_ = 0;
+  if (state_ != State::reading) enter(State::reading, shared_.limits.header_timeout_ms);
+  return 0;
+}
+
+int Connection::on_method(const char* at, size_t length) noexcept {
+  ReadBuffer& b = *in_;
+  if (b.method.length == 0) {
+    b.method.offset = offset_of(at);
+    b.head_start = b.method.offset;
+  }
+  b.method.length += static_cast<uint32_t>(length);
+  return 0;
+}
+
+int Connection::on_url(const char* at, size_t length) noexcept {
+  ReadBuffer& b = *in_;
+  if (b.target.length == 0) b.target.offset = offset_of(at);
+  b.target.length += static_cast<uint32_t>(length);
+  if (b.target.length > shared_.limits.max_target_bytes)
+    return reject(414, "request-target too long");
+  return 0;
+}
+
+int Connection::on_header_field(const char* at, size_t length) noexcept {
+  head_bytes_ += length;
+  if (head_bytes_ > shared_.limits.max_header_bytes) return reject(431, "header section too large");
+  if (head_done_) return 0;  // a trailer field: counted, not kept
+  ReadBuffer& b = *in_;
+  if (!in_field_) {
+    if (b.headers.size() == kMaxHeaders) return reject(431, "too many header fields");
+    in_field_ = true;
+    HeaderSpan span;
+    span.name.offset = offset_of(at);
+    b.headers.push_back(span);  // capacity kept by the pooled buffer: no allocation when warm
+  }
+  b.headers.back().name.length += static_cast<uint32_t>(length);
+  return 0;
+}
+
+int Connection::on_header_field_complete() noexcept {
+  in_field_ = false;
+  head_bytes_ += 4;  // ": " and CRLF, so that many empty fields still count
+  if (head_done_) return 0;
+  HeaderSpan& h = in_->headers.back();
+  h.value.offset = h.name.end();  // an empty value gets no on_header_value call
+  return 0;
+}
+
+int Connection::on_header_value(const char* at, size_t length) noexcept {
+  head_bytes_ += length;
+  if (head_bytes_ > shared_.limits.max_header_bytes) return reject(431, "header section too large");
+  if (head_done_) return 0;
+  Span& v = in_->headers.back().value;
+  if (!in_value_) {
+    in_value_ = true;
+    v.offset = offset_of(at);
+    v.length = 0;
+  } else if (offset_of(at) != v.end()) {
+    // A second piece that does not continue the first: an obs-fold continuation line.
+    // RFC 9112 section 5.2 lets a server reject it; we do, as folding hides smuggled fields.
+    return reject(400, "obsolete line folding");
+  }
+  v.length += static_cast<uint32_t>(length);
+  return 0;
+}
+
+int Connection::on_header_value_complete() noexcept {
+  in_value_ = false;
+  return 0;
+}
+
+int Connection::on_headers_complete() noexcept {
+  head_done_ = true;
+  pause_ = Pause::head;
+  return HPE_PAUSED;  // check_head() runs with the position of the end of the head
+}
+
+int Connection::on_body(const char* at, size_t length) noexcept {
+  ReadBuffer& b = *in_;
+  size_t total = (b.body_copied ? b.body_copy.size() : b.body.length) + length;
+  if (total > shared_.limits.max_body_bytes) return reject(413, "body too large");
+  uint32_t offset = offset_of(at);
+  if (!b.body_copied && (b.body.length == 0 || offset == b.body.end())) {
+    // One run of the buffer so far (always so for Content-Length): no copy.
+    if (b.body.length == 0) b.body.offset = offset;
+    b.body.length += static_cast<uint32_t>(length);
+    return 0;
+  }
+  // Chunk framing between the pieces: assemble the decoded body.
+  try {
+    if (!b.body_copied) {
+      b.body_copy.assign(b.data.get() + b.body.offset, b.body.length);
+      b.body_copied = true;
+    }
+    b.body_copy.append(at, length);
+  } catch (const std::bad_alloc&) {
+    return reject(413, "out of memory for the body");
+  }
+  return 0;
+}
+
+int Connection::on_message_complete() noexcept {
+  pause_ = Pause::message;
+  return HPE_PAUSED;  // one request at a time: dispatch() runs before the next is parsed
+}
+
+// --- Requests and responses ---------------------------------------------------------------
+
+// Checks the complete head before any body is read. llhttp is strict, but it accepts bare
+// LF line endings and space before the colon, which RFC 9112 tells servers to reject; and
+// Host, Expect and body size are ours to judge.
+void Connection::check_head() noexcept {
+  ReadBuffer& b = *in_;
+  const char* data = b.data.get();
+  // Every line ends in CRLF; no line starts with whitespace (obs-fold).
+  for (uint32_t i = b.head_start; i < b.head_end; ++i) {
+    if (data[i] == '\n') {
+      if (i == b.head_start || data[i - 1] != '\r') return fail(400);
+      if (i + 1 < b.head_end && is_ows(data[i + 1])) return fail(400);
+    } else if (data[i] == '\r' && (i + 1 >= b.head_end || data[i + 1] != '\n')) {
+      return fail(400);
+    }
+  }
+  if (parser()->http_major != 1) return fail(505);
+  int hosts = 0;
+  std::string_view host;
+  std::string_view expect;
+  for (const HeaderSpan& h : b.headers) {
+    std::string_view name(data + h.name.offset, h.name.length);
+    for (char c : name)
+      if (is_ows(c)) return fail(400);  // RFC 9112 section 5.1: no space before the colon
+    if (iequals(name, "Host")) {
+      ++hosts;
+      host = trim_ows({data + h.value.offset, h.value.length});
+    } else if (iequals(name, "Expect")) {
+      expect = trim_ows({data + h.value.offset, h.value.length});
+    }
+  }
+  // RFC 9112 section 3.2: exactly one Host in HTTP/1.1, at most one in 1.0, a valid value.
+  if (hosts > 1 || (hosts == 0 && parser()->http_minor >= 1) || !valid_host(host)) return fail(400);
+  bool chunked = (parser()->flags & F_CHUNKED) != 0;
+  if (!chunked && parser()->content_length > shared_.limits.max_body_bytes) return fail(413);
+  if (!expect.empty()) {
+    if (!iequals(expect, "100-continue")) return fail(417);
+    bool has_body = chunked || parser()->content_length > 0;
+    // Ask for the body only when none of it is here yet and the client speaks 1.1.
+    if (has_body && parser()->http_minor >= 1 && b.parsed == b.length) {
+      prepare_output();
+      out_.append(k100Continue);
+    }
+  }
+}
+
+void Connection::dispatch() noexcept {
+  ReadBuffer& b = *in_;
+  const char* data = b.data.get();
+  // llhttp 8 accepts a bare LF ending the last chunk's trailer section.
+  if ((parser()->flags & F_CHUNKED) && (b.parsed < 2 || data[b.parsed - 2] != '\r'))
+    return fail(400);
+
+  size_t count = b.headers.size();
+  for (size_t i = 0; i < count; ++i) {
+    const HeaderSpan& h = b.headers[i];
+    shared_.headers[i] = {std::string_view(data + h.name.offset, h.name.length),
+                          trim_ows({data + h.value.offset, h.value.length})};
+  }
+  std::string_view method(data + b.method.offset, b.method.length);
+  std::string_view body = b.body_copied ? std::string_view(b.body_copy)
+                                        : std::string_view(data + b.body.offset, b.body.length);
+  bool keep_alive = llhttp_should_keep_alive(parser()) != 0;
+  Request& request = shared_.request;
+  request.set(method, {data + b.target.offset, b.target.length}, parser()->http_major,
+              parser()->http_minor, {shared_.headers.data(), count}, body, keep_alive);
+  Response& response = shared_.response;
+  response.clear();
+
+  bool failed = false;
+  if (parser()->method == HTTP_CONNECT) {
+    // A 2xx to CONNECT would promise a tunnel (RFC 9110 section 9.3.6); we are no proxy.
+    response.status = 501;
+    response.set_header("Content-Type", "text/plain; charset=utf-8");
+    response.body.assign("501 Not Implemented\n");
+  } else {
+    try {
+      shared_.handler(request, response);
+    } catch (const std::exception& e) {
+      failed = true;
+      if (shared_.error_log) shared_.error_log->error("handler failed: ", e.what());
+    } catch (...) {
+      failed = true;
+      if (shared_.error_log) shared_.error_log->error("handler failed: ", "unknown exception");
+    }
+  }
+  ++shared_.stats.requests;
+  if (failed) {
+    ++shared_.stats.handler_errors;
+    in_message_ = false;
+    respond(500, "500 Internal Server Error\n", true);
+    return;
+  }
+  bool close = !keep_alive || shared_.draining || iequals(response.header("Connection"), "close");
+  ResponseContext context{shared_.date.now(), shared_.server_name, method, close,
+                          keep_alive && parser()->http_minor == 0};
+  try {
+    prepare_output();
+    serialize(response, context, out_);
+  } catch (const std::bad_alloc&) {
+    close_after_write_ = stop_parsing_ = true;
+    in_message_ = false;
+    return;
+  }
+  in_message_ = false;
+  answered_any_ = true;
+  if (close) {
+    // Whatever follows this request is never processed (llhttp would report it as an error).
+    stop_parsing_ = close_after_write_ = true;
+    linger_ = b.parsed < b.length;
+  }
+}
+
+void Connection::respond(int status, std::string_view body, bool close) noexcept {
+  Response& response = shared_.response;
+  response.clear();
+  response.status = status;
+  try {
+    response.set_header("Content-Type", "text/plain; charset=utf-8");
+    response.body.assign(body);
+    prepare_output();
+    serialize(response, {shared_.date.now(), shared_.server_name, "GET", close, false}, out_);
+  } catch (const std::bad_alloc&) {
+  }
+  answered_any_ = true;
+  if (close) stop_parsing_ = close_after_write_ = linger_ = true;
+}
+
+// An error the client caused: answer it and close, reading nothing more as requests.
+void Connection::fail(int status) noexcept {
+  if (stop_parsing_) return;
+  ++shared_.stats.client_errors;
+  in_message_ = false;
+  char body[64];
+  std::string_view text = status_text(status);
+  size_t n = format_decimal(static_cast<uint64_t>(status), body);
+  body[n++] = ' ';
+  std::memcpy(body + n, text.data(), text.size());
+  n += text.size();
+  body[n++] = '\n';
+  respond(status, {body, n}, true);
+}
+
+bool Connection::write_out() noexcept {
+  bool progressed = false;
+  while (out_sent_ < out_.size()) {
+    size_t left = out_.size() - out_sent_;
+    ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, left, MSG_NOSIGNAL);
+    if (n > 0) {
+      out_sent_ += static_cast<size_t>(n);
+      progressed = true;
+      // A short write means the socket buffer is full: the next send would say EAGAIN.
+      if (static_cast<size_t>(n) < left) break;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    close();  // EPIPE, ECONNRESET: the client is gone
+    return false;
+  }
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+  } else if (progressed || state_ != State::writing) {
+    enter(State::writing, shared_.limits.write_timeout_ms);
+  }
+  return true;
+}
+
+// Decides what the connection waits for next, after a round of reading, parsing and writing.
+void Connection::settle() noexcept {
+  if (out_sent_ < out_.size()) {
+    if (state_ != State::writing) enter(State::writing, shared_.limits.write_timeout_ms);
+    return;
+  }
+  if (close_after_write_) {
+    if (!linger_ || eof_) return close();
+    // Unread input may remain: closing now could reset the connection before the client has
+    // read our answer. Stop sending, discard what comes, close at EOF or after a while.
+    ::shutdown(fd_.get(), SHUT_WR);
+    release_buffers();
+    enter(State::lingering, shared_.limits.linger_timeout_ms);
+    discard_input();
+    return;
+  }
+  if (eof_) return close();  // everything the client sent is answered (or cut short)
+  if (in_message_ || (in_ && in_->parsed < in_->length)) {
+    if (state_ != State::reading) enter(State::reading, shared_.limits.header_timeout_ms);
+    return;
+  }
+  // Idle: nothing buffered, nothing to send. Give the buffers back to the pool.
+  release_buffers();
+  if (!answered_any_) {
+    if (state_ != State::reading) enter(State::reading, shared_.limits.header_timeout_ms);
+    return;
+  }
+  if (shared_.draining) return close();
+  enter(State::idle, shared_.limits.idle_timeout_ms);
+}
+
+void Connection::discard_input() noexcept {
+  char sink[4096];
+  for (;;) {
+    ssize_t n = ::read(fd_.get(), sink, sizeof sink);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    close();  // EOF or error: the client has everything we sent
+    return;
+  }
+}
+
+void Connection::on_timeout() noexcept {
+  ++shared_.stats.timeouts;
+  if (state_ == State::reading && in_message_ && !head_done_) {
+    // Bytes came but no complete head: tell the client why before closing (RFC 9110 15.5.9).
+    fail(408);
+    write_out();
+  }
+  close();
+}
+
+void Connection::drain() noexcept {
+  if (closed()) return;
+  bool busy = in_message_ || out_sent_ < out_.size() || (in_ && in_->parsed < in_->length);
+  if (!busy || state_ == State::lingering) close();
+}
+
+void Connection::prepare_output() noexcept {
+  if (!out_.empty() || out_.capacity() >= 64) return;
+  std::string pooled = shared_.pool.get_output();
+  if (pooled.capacity() > out_.capacity()) out_.swap(pooled);
+}
+
+void Connection::release_buffers() noexcept {
+  if (in_) shared_.pool.put_read(std::move(in_));
+  in_.reset();
+  if (out_.capacity() >= 64 && out_sent_ == out_.size()) {
+    shared_.pool.put_output(out_);
+    out_sent_ = 0;
+  }
+}
+
+void Connection::close() noexcept {
+  if (closed()) return;
+  enter(State::closed, 0);
+  // close() drops the descriptor from the epoll set: no epoll_ctl(DEL) needed.
+  shared_.reactor.forget(fd_.get());
+  fd_.reset();
+  release_buffers();
+  if (shared_.on_closed) shared_.on_closed(*this);
+}
+
+}  // namespace hs

@@ -1,0 +1,190 @@
+// Connection: one HTTP/1.1 client, from accept to close.
+//
+// Reads with one read() per readiness until a short read, parses with llhttp, runs the handler
+// for each complete request in order, and writes every response of a batch with one send().
+// Keeps the connection alive as HTTP/1.1 says, answers malformed or oversized requests with
+// the right 4xx and closes, and enforces per-state deadlines.
+//
+// Lifetime: created by the Server for an accepted descriptor, registered with the reactor
+// edge-triggered for reading and writing once (no epoll_ctl afterwards). A connection that
+// closes itself calls ConnectionShared::on_closed from inside its own callback; the owner must
+// free it only after that callback has returned.
+//
+// States and their deadlines (all connections in one state share a timeout, so each state's
+// list is ordered by deadline):
+//   reading    a request has begun, or none has been answered yet: header_timeout, from the
+//              first byte (408 on expiry if any byte came, else a silent close); re-armed by
+//              progress while a body arrives
+//   idle       between requests on a kept-alive connection: idle_timeout, silent close
+//   writing    output the client is not reading fast enough: write_timeout, re-armed by progress
+//   lingering  after an error response: we stop reading requests and discard what the client
+//              still sends, so that closing does not reset the connection before it has read
+//              our answer; linger_timeout
+//
+// Threads: the reactor's thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "buffer_pool.hpp"
+#include "http.hpp"
+#include "list.hpp"
+#include "log.hpp"
+#include "middleware.hpp"
+#include "reactor.hpp"
+#include "unique_fd.hpp"
+
+// llhttp's parser state, kept opaque here: only connection.cpp includes llhttp.h, so the
+// installed headers do not need it.
+struct llhttp__internal_s;
+
+namespace hs {
+
+// Request headers beyond this count get 431.
+inline constexpr size_t kMaxHeaders = 100;
+
+// Every limit and timeout a connection enforces. The defaults are the server's defaults.
+struct Limits {
+  size_t max_header_bytes = 8 * 1024;    // the header fields of one request (431 past it)
+  size_t max_target_bytes = 8 * 1024;    // the request-target (414 past it)
+  size_t max_body_bytes = 1024 * 1024;   // a request body, decoded (413 past it)
+  uint64_t header_timeout_ms = 10'000;   // first byte to end of head (408)
+  uint64_t idle_timeout_ms = 60'000;     // between requests on a kept-alive connection
+  uint64_t write_timeout_ms = 30'000;    // without progress writing a response
+  uint64_t linger_timeout_ms = 2'000;    // discarding input after an error response
+  size_t read_buffer_bytes = 4 * 1024;   // first read buffer; grows for large heads and bodies
+  size_t output_high_water = 64 * 1024;  // stop reading requests while this much is unsent
+};
+
+struct ConnectionStats {
+  uint64_t accepted = 0;
+  uint64_t requests = 0;
+  uint64_t client_errors = 0;   // 4xx written by the connection itself
+  uint64_t handler_errors = 0;  // handlers that threw (500)
+  uint64_t timeouts = 0;
+};
+
+class Connection;
+
+// What all connections of one reactor share. Owned by the Server.
+struct ConnectionShared {
+  ConnectionShared(Reactor& reactor, const Limits& limits, Handler handler, Logger* error_log,
+                   std::string server_name);
+
+  Reactor& reactor;
+  Limits limits;
+  Handler handler;
+  Logger* error_log;  // handler exceptions are reported here; may be null
+  std::string server_name;
+
+  List reading, idle, writing, lingering;  // by state, each ordered by deadline
+  BufferPool pool;
+  DateCache date;
+  Request request;              // filled for each request in turn
+  Response response;            // reused: its strings keep their capacity
+  std::vector<Header> headers;  // kMaxHeaders views handed to the handler
+  ConnectionStats stats;
+  bool draining = false;  // every response says "Connection: close"
+  std::function<void(Connection&)> on_closed;
+};
+
+// A Connection is the ListLink of its state's deadline list (as an h2o socket embeds its
+// links), so the owner gets from a list entry back to the connection without a lookup.
+class Connection final : public IoHandler, private ListLink {
+ public:
+  enum class State { reading, idle, writing, lingering, closed };
+  static constexpr size_t kParserBytes = 128;  // room for llhttp's parser state
+
+  // Registers `fd` with the reactor. Check closed() afterwards: registration can fail.
+  Connection(ConnectionShared& shared, UniqueFd fd);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void on_io(uint32_t events) noexcept override;
+
+  // Called by the owner when the deadline of this connection's state has passed.
+  void on_timeout() noexcept;
+  // Graceful shutdown: closes an idle connection now; a busy one closes after the response
+  // to the request in flight, which says "Connection: close".
+  void drain() noexcept;
+  // Closes at once; in-flight work is lost.
+  void close() noexcept;
+
+  State state() const noexcept { return state_; }
+  bool closed() const noexcept { return state_ == State::closed; }
+  int fd() const noexcept { return fd_.get(); }
+  // The descriptor number it was created with, still known after close(): the owner's index.
+  int slot() const noexcept { return slot_; }
+  uint64_t deadline_ms() const noexcept { return deadline_ms_; }
+  static Connection& from_link(ListLink* link) noexcept;
+
+  // llhttp callbacks (called through static trampolines in connection.cpp).
+  int on_message_begin() noexcept;
+  int on_method(const char* at, size_t length) noexcept;
+  int on_url(const char* at, size_t length) noexcept;
+  int on_header_field(const char* at, size_t length) noexcept;
+  int on_header_field_complete() noexcept;
+  int on_header_value(const char* at, size_t length) noexcept;
+  int on_header_value_complete() noexcept;
+  int on_headers_complete() noexcept;
+  int on_body(const char* at, size_t length) noexcept;
+  int on_message_complete() noexcept;
+
+ private:
+  enum class Pause { none, head, message };
+
+  void serve() noexcept;
+  void parse() noexcept;
+  bool read_some() noexcept;  // false when there is nothing more to read now
+  bool make_room() noexcept;
+  bool write_out() noexcept;  // false when the connection closed
+  void settle() noexcept;
+  void enter(State state, uint64_t timeout_ms) noexcept;
+  void check_head() noexcept;
+  void dispatch() noexcept;
+  void fail(int status) noexcept;
+  void respond(int status, std::string_view body, bool close) noexcept;
+  void discard_input() noexcept;
+  void release_buffers() noexcept;
+  void prepare_output() noexcept;  // takes a pooled string before the first append
+  bool backpressured() const noexcept {
+    return out_.size() - out_sent_ >= shared_.limits.output_high_water;
+  }
+  uint32_t offset_of(const char* at) const noexcept {
+    return static_cast<uint32_t>(at - in_->data.get());
+  }
+  int reject(int status, const char* reason) noexcept;
+
+  ConnectionShared& shared_;
+  UniqueFd fd_;
+  int slot_;
+  uint64_t deadline_ms_ = 0;
+  State state_ = State::reading;
+  llhttp__internal_s* parser() noexcept {
+    return reinterpret_cast<llhttp__internal_s*>(parser_storage_);
+  }
+  alignas(8) unsigned char parser_storage_[kParserBytes];  // an llhttp_t; size checked in the .cpp
+  std::unique_ptr<ReadBuffer> in_;
+  std::string out_;
+  size_t out_sent_ = 0;
+
+  size_t head_bytes_ = 0;  // header field bytes of the request being parsed
+  int error_status_ = 0;   // set by a callback that stops the parser
+  Pause pause_ = Pause::none;
+  bool readable_ = false;    // the kernel may hold unread bytes
+  bool eof_ = false;         // the client will send nothing more
+  bool in_message_ = false;  // a request has begun and is not yet answered
+  bool head_done_ = false;   // its head is complete (trailers follow chunked bodies)
+  bool in_field_ = false, in_value_ = false;
+  bool answered_any_ = false;  // at least one response written: "idle" means kept alive
+  bool stop_parsing_ = false;  // after an error or a final response: parse nothing more
+  bool close_after_write_ = false;
+  bool linger_ = false;  // unread input may remain when we close: linger first
+};
+
+}  // namespace hs

@@ -1,0 +1,66 @@
+// Listener: one listening TCP socket that hands every accepted client to a callback.
+//
+// Binds the address (IPv6 dual-stack "::" by default, 0.0.0.0 where the host has no IPv6),
+// accepts with accept4 until the queue is drained or a per-wakeup cap is reached, and keeps
+// a spare descriptor so that running out of descriptors (EMFILE) sheds waiting clients
+// instead of spinning on a listening socket that stays readable (libuv's trick).
+//
+// Threads: the reactor's thread only. The callback runs inside the reactor's dispatch and
+// may do anything a reactor callback may do, including closing the listener.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "reactor.hpp"
+#include "unique_fd.hpp"
+
+namespace hs {
+
+struct ListenerOptions {
+  // A numeric IPv4 or IPv6 address, "localhost", or "" for every address. No name lookup:
+  // a static binary in an empty container has no resolver.
+  std::string address;
+  uint16_t port = 8080;     // 0 picks a free port; see Listener::port()
+  int backlog = 4096;       // the kernel caps it at net.core.somaxconn
+  bool reuse_port = false;  // SO_REUSEPORT: several reactors, one listener each, one port
+};
+
+class Listener final : public IoHandler {
+ public:
+  // Receives each accepted client, non-blocking and close-on-exec.
+  using AcceptFn = std::function<void(UniqueFd client)>;
+
+  // Binds, listens and registers with `reactor`. Throws std::system_error naming the call
+  // that failed (e.g. "bind [::]:8080: Address already in use").
+  Listener(Reactor& reactor, const ListenerOptions& options, AcceptFn on_accept);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // The bound port (the chosen one when options.port was 0).
+  uint16_t port() const noexcept { return port_; }
+  // "[::]:8080" or "127.0.0.1:8080", for messages.
+  const std::string& name() const noexcept { return name_; }
+  // Stops listening: unregisters and closes the socket. Idempotent.
+  void close() noexcept;
+  bool open() const noexcept { return static_cast<bool>(fd_); }
+  // Clients accepted and closed at once because the process was out of descriptors.
+  uint64_t shed() const noexcept { return shed_; }
+
+  void on_io(uint32_t events) noexcept override;
+
+ private:
+  void shed_waiting_clients() noexcept;
+
+  Reactor& reactor_;
+  AcceptFn on_accept_;
+  UniqueFd fd_;
+  UniqueFd spare_;  // given up on EMFILE to accept and close one waiting client
+  uint16_t port_ = 0;
+  std::string name_;
+  uint64_t shed_ = 0;
+};
+
+}  // namespace hs

@@ -1,0 +1,358 @@
+#include "log.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <utility>
+
+namespace hs {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Decodes one UTF-8 sequence at s[i]. Returns its length and stores the code point, or
+// returns 0 for an invalid sequence (overlong, surrogate, out of range, truncated).
+size_t decode_utf8(std::string_view s, size_t i, uint32_t& code) noexcept {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b0 = byte(i);
+  size_t length;
+  uint32_t min;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    length = 2, code = b0 & 0x1f, min = 0x80;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    length = 3, code = b0 & 0x0f, min = 0x800;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    length = 4, code = b0 & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + length > s.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    unsigned char b = byte(i + k);
+    if ((b & 0xc0) != 0x80) return 0;
+    code = (code << 6) | (b & 0x3f);
+  }
+  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+  return length;
+}
+
+// Go's unicode.IsPrint for the code points a log reader could be fooled by: separators,
+// format characters, C1 controls and private use. Unassigned code points pass as printable.
+bool printable(uint32_t c) noexcept {
+  if (c < 0xa0) return false;  // only called for c >= 0x80: the C1 controls
+  if (c == 0xa0 || c == 0xad || c == 0x61c || c == 0x1680 || c == 0x180e) return false;
+  if (c >= 0x2000 && c <= 0x200f) return false;
+  if (c >= 0x2028 && c <= 0x202f) return false;
+  if (c >= 0x205f && c <= 0x206f) return false;
+  if (c == 0x3000 || c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb)) return false;
+  if (c >= 0xe000 && c <= 0xf8ff) return false;
+  if (c >= 0xf0000) return false;
+  return true;
+}
+
+void append_hex(std::string& out, const char* prefix, uint32_t value, int digits) {
+  out.append(prefix);
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
+    out.push_back(kHex[(value >> shift) & 0xf]);
+}
+
+}  // namespace
+
+bool parse_log_format(std::string_view name, LogFormat& format) noexcept {
+  if (name == "text") return format = LogFormat::text, true;
+  if (name == "json") return format = LogFormat::json, true;
+  if (name == "none") return format = LogFormat::none, true;
+  return false;
+}
+
+Logger::Logger(int fd, LoggerOptions options) : fd_(fd), options_(options) {
+  struct stat st;
+  // Only pipes and sockets can block us; a terminal is shared with the shell, which must not
+  // find its descriptor non-blocking after we exit, and files never block.
+  if (enabled() && ::fstat(fd_, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK) && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
+      saved_flags_ = flags;
+  }
+  buffer_.reserve(4096);
+  scratch_.reserve(256);
+}
+
+Logger::~Logger() {
+  flush_all();
+  if (saved_flags_ >= 0) ::fcntl(fd_, F_SETFL, saved_flags_);
+}
+
+void Logger::info(std::string_view prefix, std::string_view value) noexcept {
+  line("info", prefix, value);
+}
+void Logger::warn(std::string_view prefix, std::string_view value) noexcept {
+  line("warning", prefix, value);
+}
+void Logger::error(std::string_view prefix, std::string_view value) noexcept {
+  line("error", prefix, value);
+}
+
+std::string_view Logger::timestamp() noexcept {
+  std::time_t t = std::time(nullptr);
+  if (t != stamp_second_) {
+    stamp_second_ = t;
+    std::tm tm;
+    ::localtime_r(&t, &tm);
+    size_t n = std::strftime(stamp_, sizeof stamp_, "%Y-%m-%dT%H:%M:%S", &tm);
+    long offset = tm.tm_gmtoff / 60;
+    if (offset == 0) {
+      stamp_[n++] = 'Z';
+    } else {
+      stamp_[n++] = offset < 0 ? '-' : '+';
+      long a = offset < 0 ? -offset : offset;
+      stamp_[n++] = static_cast<char>('0' + a / 600);
+      stamp_[n++] = static_cast<char>('0' + a / 60 % 10);
+      stamp_[n++] = ':';
+      stamp_[n++] = static_cast<char>('0' + a % 60 / 10);
+      stamp_[n++] = static_cast<char>('0' + a % 10);
+    }
+    stamp_length_ = n;
+  }
+  return {stamp_, stamp_length_};
+}
+
+namespace {
+
+// logrus quotes a text value unless every byte is one of these.
+bool needs_quoting(std::string_view value) noexcept {
+  for (char c : value) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' || c == '+';
+    if (!plain) return true;
+  }
+  return false;
+}
+
+// The inside of Go's strconv.Quote.
+void escape_go(std::string& out, std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out.append("\\\"");
+          break;
+        case '\\':
+          out.append("\\\\");
+          break;
+        case '\a':
+          out.append("\\a");
+          break;
+        case '\b':
+          out.append("\\b");
+          break;
+        case '\f':
+          out.append("\\f");
+          break;
+        case '\n':
+          out.append("\\n");
+          break;
+        case '\r':
+          out.append("\\r");
+          break;
+        case '\t':
+          out.append("\\t");
+          break;
+        case '\v':
+          out.append("\\v");
+          break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            append_hex(out, "\\x", c, 2);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    uint32_t code;
+    size_t length = decode_utf8(s, i, code);
+    if (length == 0) {
+      append_hex(out, "\\x", c, 2);  // one invalid byte at a time, as Go does
+      ++i;
+    } else if (printable(code)) {
+      out.append(s.substr(i, length));
+      i += length;
+    } else {
+      if (code < 0x10000) {
+        append_hex(out, "\\u", code, 4);
+      } else {
+        append_hex(out, "\\U", code, 8);
+      }
+      i += length;
+    }
+  }
+}
+
+// The inside of a JSON string as Go's encoding/json writes it (HTML escaping on, as logrus
+// leaves it).
+void escape_json(std::string& out, std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out.append("\\\"");
+          break;
+        case '\\':
+          out.append("\\\\");
+          break;
+        case '\n':
+          out.append("\\n");
+          break;
+        case '\r':
+          out.append("\\r");
+          break;
+        case '\t':
+          out.append("\\t");
+          break;
+        case '<':
+        case '>':
+        case '&':
+          append_hex(out, "\\u", c, 4);
+          break;
+        default:
+          if (c < 0x20) {
+            append_hex(out, "\\u", c, 4);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    uint32_t code;
+    size_t length = decode_utf8(s, i, code);
+    if (length == 0) {
+      out.append("\\ufffd");
+      ++i;
+    } else if (code == 0x2028 || code == 0x2029) {
+      append_hex(out, "\\u", code, 4);
+      i += length;
+    } else {
+      out.append(s.substr(i, length));
+      i += length;
+    }
+  }
+}
+
+}  // namespace
+
+void Logger::append_text_quoted(std::string& out, std::string_view value) {
+  out.push_back('"');
+  escape_go(out, value);
+  out.push_back('"');
+}
+
+void Logger::append_json_string(std::string& out, std::string_view value) {
+  out.push_back('"');
+  escape_json(out, value);
+  out.push_back('"');
+}
+
+void Logger::line(std::string_view level, std::string_view prefix,
+                  std::string_view value) noexcept {
+  if (!enabled()) return;
+  std::string& out = scratch_;
+  try {
+    out.clear();
+    std::string_view stamp = timestamp();
+    if (options_.format == LogFormat::text) {
+      // Fields in logrus's order (time, level, msg); the prefix is ASCII, so escaping the two
+      // pieces one after the other equals escaping their concatenation.
+      out.append("time=\"").append(stamp).append("\" level=").append(level).append(" msg=");
+      if (needs_quoting(prefix) || needs_quoting(value) || (prefix.empty() && value.empty())) {
+        out.push_back('"');
+        escape_go(out, prefix);
+        escape_go(out, value);
+        out.push_back('"');
+      } else {
+        out.append(prefix).append(value);
+      }
+    } else {
+      out.append("{\"level\":\"").append(level).append("\",\"msg\":\"");
+      escape_json(out, prefix);
+      escape_json(out, value);
+      out.append("\",\"time\":\"").append(stamp).append("\"}");
+    }
+    out.push_back('\n');
+
+    size_t pending = buffer_.size() - sent_;
+    if (pending + out.size() > options_.max_pending_bytes) {
+      ++dropped_;
+      ++dropped_total_;
+      return;
+    }
+    if (sent_ > 0 && sent_ == buffer_.size()) {
+      buffer_.clear();
+      sent_ = 0;
+    }
+    buffer_.append(out);
+    ++lines_;
+  } catch (...) {
+    // Out of memory while logging: lose the line, never the request.
+    ++dropped_;
+    ++dropped_total_;
+  }
+}
+
+bool Logger::flush() noexcept {
+  for (;;) {
+    if (sent_ == buffer_.size()) {
+      buffer_.clear();
+      sent_ = 0;
+      if (dropped_ == 0) return true;
+      // Room again: say what was lost, in the same format, then write that too.
+      char number[24];
+      uint64_t lost = std::exchange(dropped_, 0);
+      auto n = std::to_chars(number, number + sizeof number, lost).ptr - number;
+      line("warning", "log: dropped lines because stderr was not keeping up: ",
+           std::string_view(number, static_cast<size_t>(n)));
+      continue;
+    }
+    size_t length = buffer_.size() - sent_;
+    if (options_.atomic_write_bytes != 0 && length > options_.atomic_write_bytes) {
+      // End the chunk on a line boundary so another thread's write cannot land mid-line.
+      std::string_view window(buffer_.data() + sent_, options_.atomic_write_bytes);
+      size_t newline = window.rfind('\n');
+      length = newline == std::string_view::npos ? options_.atomic_write_bytes : newline + 1;
+    }
+    ssize_t n = ::write(fd_, buffer_.data() + sent_, length);
+    if (n > 0) {
+      sent_ += static_cast<size_t>(n);
+      if (options_.atomic_write_bytes != 0) continue;
+      if (sent_ == buffer_.size()) continue;  // all out: maybe the dropped-lines warning
+      return false;  // short write: the pipe is full; the rest goes first next time
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return false;
+    // The descriptor is gone (EPIPE, EBADF, ...): nobody can read these lines; count them.
+    for (size_t i = sent_; i < buffer_.size(); ++i)
+      if (buffer_[i] == '\n') ++dropped_total_;
+    buffer_.clear();
+    sent_ = 0;
+    return true;
+  }
+}
+
+void Logger::flush_all() noexcept {
+  for (int attempts = 0; attempts < 20 && !flush(); ++attempts) {
+    pollfd p{fd_, POLLOUT, 0};
+    ::poll(&p, 1, 100);
+  }
+}
+
+}  // namespace hs

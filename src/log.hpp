@@ -1,0 +1,90 @@
+// Logger: logrus-compatible log lines, batched in memory and written once per loop iteration.
+//
+// Formats, as Go's logrus writes them to a non-terminal:
+//   text  time="2026-11-25T17:45:51Z" level=info msg="uri: /x"
+//   json  {"level":"info","msg":"uri: /x","time":"2026-11-25T17:45:51Z"}
+// Values are quoted and escaped as logrus does (Go's strconv.Quote for text, encoding/json for
+// JSON): quotes, backslashes, control bytes, invalid UTF-8 and line separators are escaped, so
+// no request can forge or split a line.
+//
+// Lines are appended to a buffer; flush() writes what is pending with one write() call and is
+// meant to run once per loop iteration, before the loop sleeps. When the descriptor is a pipe
+// or socket it is made non-blocking: a slow reader never blocks the server. Lines that do not
+// fit in the bounded buffer are dropped and counted, and a warning saying how many follows as
+// soon as there is room again. Lines are never torn: what a short write left is written first
+// on the next flush.
+//
+// Threads: one Logger per reactor thread; it is not locked. Several Loggers may share one
+// descriptor: set atomic_write_bytes to PIPE_BUF so each write is a whole number of lines
+// that the kernel will not interleave with another thread's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace hs {
+
+enum class LogFormat { text, json, none };
+
+// Parses "text", "json" or "none"; returns false for anything else.
+bool parse_log_format(std::string_view name, LogFormat& format) noexcept;
+
+struct LoggerOptions {
+  LogFormat format = LogFormat::text;
+  size_t max_pending_bytes = 1 << 20;  // beyond this, lines are dropped and counted
+  size_t atomic_write_bytes = 0;       // 0: one write for everything pending
+};
+
+class Logger {
+ public:
+  // Does not take ownership of `fd` (usually 2). Restores its flags on destruction.
+  Logger(int fd, LoggerOptions options);
+  ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  bool enabled() const noexcept { return options_.format != LogFormat::none; }
+  LogFormat format() const noexcept { return options_.format; }
+
+  // Appends one line whose message is `prefix` followed by `value` ("uri: " + target).
+  // No allocation once the buffer has grown; no system call.
+  void info(std::string_view prefix, std::string_view value = {}) noexcept;
+  void warn(std::string_view prefix, std::string_view value = {}) noexcept;
+  void error(std::string_view prefix, std::string_view value = {}) noexcept;
+
+  // Writes pending lines. Returns true when nothing is left pending.
+  bool flush() noexcept;
+  // Flushes, blocking if it must, for a clean exit.
+  void flush_all() noexcept;
+
+  bool pending() const noexcept { return sent_ < buffer_.size(); }
+  int fd() const noexcept { return fd_; }
+  uint64_t dropped() const noexcept { return dropped_total_; }
+  uint64_t lines() const noexcept { return lines_; }
+
+  // The escaped, quoted forms, exposed for tests.
+  static void append_text_quoted(std::string& out, std::string_view value);
+  static void append_json_string(std::string& out, std::string_view value);
+
+ private:
+  void line(std::string_view level, std::string_view prefix, std::string_view value) noexcept;
+  std::string_view timestamp() noexcept;
+
+  int fd_;
+  LoggerOptions options_;
+  int saved_flags_ = -1;  // restored by the destructor when we set O_NONBLOCK
+  std::string buffer_;
+  size_t sent_ = 0;
+  uint64_t dropped_ = 0;        // since the last warning
+  uint64_t dropped_total_ = 0;  // ever
+  uint64_t lines_ = 0;
+  std::string scratch_;  // one formatted line
+  std::time_t stamp_second_ = -1;
+  char stamp_[40] = {};
+  size_t stamp_length_ = 0;
+};
+
+}  // namespace hs

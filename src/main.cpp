@@ -1,0 +1,212 @@
+// httpserver: the binary. Flags and environment, signals, workers, --healthcheck.
+//
+// SIGTERM and SIGINT are blocked in every thread and read from a signalfd by the first
+// reactor, so they arrive as ordinary events: the server drains and the process exits 0, also
+// as PID 1 in a container (where the kernel delivers no default-action signal).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "config.hpp"
+#include "log.hpp"
+#include "middleware.hpp"
+#include "reactor.hpp"
+#include "server.hpp"
+
+extern char** environ;
+
+namespace {
+
+using hs::Config;
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string_view::npos)
+      env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+// --healthcheck: one GET to the local server, 2 s in all. No resolver: numeric addresses.
+int healthcheck(const Config& config) {
+  std::string host = config.server.listen.address;
+  if (host.empty() || host == "::" || host == "0.0.0.0" || host == "localhost") host = "127.0.0.1";
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  sockaddr_storage storage{};
+  socklen_t length;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(config.server.listen.port);
+    length = sizeof *v4;
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(config.server.listen.port);
+    length = sizeof *v6;
+  } else {
+    std::fprintf(stderr, "healthcheck: bad address %s\n", host.c_str());
+    return 1;
+  }
+  hs::UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return 1;
+  auto wait = [&](short events) {
+    pollfd p{fd.get(), events, 0};
+    return ::poll(&p, 1, 2000) == 1 && !(p.revents & (POLLERR | POLLNVAL));
+  };
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    if (errno != EINPROGRESS || !wait(POLLOUT)) {
+      std::fprintf(stderr, "healthcheck: cannot connect to %s:%u\n", host.c_str(),
+                   config.server.listen.port);
+      return 1;
+    }
+    int err = 0;
+    socklen_t n = sizeof err;
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &n);
+    if (err != 0) {
+      std::fprintf(stderr, "healthcheck: connect %s:%u: %s\n", host.c_str(),
+                   config.server.listen.port, std::strerror(err));
+      return 1;
+    }
+  }
+  const char request[] = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  if (::send(fd.get(), request, sizeof request - 1, MSG_NOSIGNAL) != sizeof request - 1) return 1;
+  char reply[64];
+  size_t got = 0;
+  while (got < 12 && wait(POLLIN)) {
+    ssize_t n = ::recv(fd.get(), reply + got, sizeof reply - got, 0);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  // "HTTP/1.1 200"
+  if (got >= 12 && std::memcmp(reply, "HTTP/1.", 7) == 0 && reply[9] == '2') return 0;
+  std::fprintf(stderr, "healthcheck: no 2xx answer from %s:%u\n", host.c_str(),
+               config.server.listen.port);
+  return 1;
+}
+
+bool shared_pipe(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+// One reactor, its logger and its server: all a thread needs, nothing shared.
+struct Worker {
+  Worker(const Config& config, bool reuse_port, size_t atomic_write_bytes)
+      : logger(2, {config.log_format, 1 << 20, atomic_write_bytes}) {
+    hs::ServerOptions options = config.server;
+    options.listen.reuse_port = reuse_port;
+    std::vector<hs::Middleware> middlewares;
+    if (logger.enabled()) middlewares.push_back(hs::logging(logger));
+    server = std::make_unique<hs::Server>(reactor, options,
+                                          hs::chain(middlewares, hs::text(config.body)), &logger);
+  }
+  void stop() {
+    server->shutdown([this] { reactor.stop(); });
+  }
+
+  hs::Reactor reactor;
+  hs::Logger logger;
+  std::unique_ptr<hs::Server> server;
+};
+
+int serve(const Config& config) {
+  // Blocked before any thread starts, so every thread inherits the mask and the signals
+  // wait in the signalfd. SIGPIPE is ignored: a client or a log reader that went away is an
+  // error code from send or write, never a reason to die.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  hs::UniqueFd signal_fd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signal_fd) throw std::system_error(errno, std::generic_category(), "signalfd");
+
+  bool many = config.workers > 1;
+  size_t atomic = many && shared_pipe(2) ? PIPE_BUF : 0;
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned i = 0; i < config.workers; ++i)
+    workers.push_back(std::make_unique<Worker>(config, many, atomic));
+  Worker& first = *workers.front();
+
+  bool stopping = false;
+  first.reactor.add(signal_fd.get(), hs::kReadable, [&](uint32_t) {
+    signalfd_siginfo info;
+    while (::read(signal_fd.get(), &info, sizeof info) == sizeof info) {
+      if (stopping) continue;  // a second signal changes nothing: the timeout still holds
+      stopping = true;
+      first.logger.info("shutting down: ", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+      for (auto& w : workers) {
+        Worker* worker = w.get();
+        if (worker == &first) {
+          worker->stop();
+        } else {
+          worker->reactor.post([worker] { worker->stop(); });
+        }
+      }
+    }
+  });
+
+  std::string where = first.server->address();
+  first.logger.info("listening on ", where);
+  first.logger.flush();
+
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < workers.size(); ++i)
+    threads.emplace_back([w = workers[i].get()] { w->reactor.run(); });
+  first.reactor.run();
+  for (auto& t : threads) t.join();
+  first.reactor.remove(signal_fd.get());
+  for (auto& w : workers) w->logger.flush_all();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config config;
+  try {
+    config = hs::parse_config(std::vector<std::string>(argv + 1, argv + argc), environment());
+  } catch (const hs::UsageError& e) {
+    std::fprintf(stderr, "httpserver: %s\n\n%s", e.what(), hs::usage().c_str());
+    return 2;
+  }
+  switch (config.mode) {
+    case Config::Mode::help:
+      std::fputs(hs::usage().c_str(), stdout);
+      return 0;
+    case Config::Mode::version:
+      std::printf("httpserver %s\n", hs::version());
+      return 0;
+    case Config::Mode::healthcheck:
+      return healthcheck(config);
+    case Config::Mode::serve:
+      break;
+  }
+  try {
+    return serve(config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "httpserver: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,136 @@
+#include "server.hpp"
+
+#include <sys/socket.h>
+
+namespace hs {
+
+namespace {
+
+// Sent to clients over max_connections, without reading their request.
+constexpr std::string_view k503 =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 24\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    "503 Service Unavailable\n";
+
+constexpr uint64_t kTickMs = 1000;
+
+}  // namespace
+
+Server::Server(Reactor& reactor, ServerOptions options, Handler handler, Logger* error_log)
+    : reactor_(reactor),
+      options_(std::move(options)),
+      shared_(reactor, options_.limits, std::move(handler), error_log, options_.server_name),
+      error_log_(error_log),
+      alive_(std::make_shared<bool>(true)) {
+  shared_.on_closed = [this](Connection& c) { closed(c); };
+  listener_ = std::make_unique<Listener>(reactor_, options_.listen,
+                                         [this](UniqueFd fd) { accept(std::move(fd)); });
+  // Before each sleep: free connections closed during this iteration, and write the log lines
+  // this iteration produced (one write per iteration, not one per request).
+  std::weak_ptr<bool> alive = alive_;
+  reactor_.add_before_sleep([this, alive] {
+    if (alive.expired()) return;
+    free_retired();
+    if (error_log_) error_log_->flush();
+  });
+}
+
+Server::~Server() {
+  *alive_ = false;
+  alive_.reset();
+  if (tick_timer_) reactor_.cancel_timer(tick_timer_);
+  if (shutdown_timer_) reactor_.cancel_timer(shutdown_timer_);
+  shared_.on_closed = nullptr;
+  connections_.clear();  // their destructors unregister and close the descriptors
+  retired_.clear();
+}
+
+ServerStats Server::stats() const noexcept {
+  ServerStats s;
+  static_cast<ConnectionStats&>(s) = shared_.stats;
+  s.refused = refused_;
+  s.shed = listener_->shed();
+  s.connections = count_;
+  return s;
+}
+
+void Server::accept(UniqueFd fd) noexcept {
+  if (shared_.draining) return;  // closes fd
+  if (count_ >= options_.max_connections) return refuse(std::move(fd));
+  size_t index = static_cast<size_t>(fd.get());
+  try {
+    if (index >= connections_.size()) connections_.resize(index + 1 + connections_.size() / 2);
+    auto connection = std::make_unique<Connection>(shared_, std::move(fd));
+    if (connection->closed()) return;
+    connections_[index] = std::move(connection);
+  } catch (const std::bad_alloc&) {
+    return;  // the descriptor closes with the failed connection
+  }
+  ++count_;
+  if (tick_timer_ == 0) tick_timer_ = reactor_.add_timer(kTickMs, kTickMs, [this] { tick(); });
+}
+
+void Server::refuse(UniqueFd fd) noexcept {
+  ++refused_;
+  ::send(fd.get(), k503.data(), k503.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void Server::closed(Connection& connection) noexcept {
+  auto& slot = connections_[static_cast<size_t>(connection.slot())];
+  // Freed before the reactor sleeps, once the callback that closed it has returned.
+  retired_.push_back(std::move(slot));
+  --count_;
+  maybe_done();
+}
+
+void Server::free_retired() noexcept { retired_.clear(); }
+
+void Server::expire(List& list, uint64_t now) noexcept {
+  while (ListLink* link = list.front()) {
+    Connection& c = Connection::from_link(link);
+    if (c.deadline_ms() > now) break;  // the list is ordered: the rest are later
+    c.on_timeout();
+  }
+}
+
+void Server::tick() noexcept {
+  uint64_t now = reactor_.now_ms();
+  expire(shared_.reading, now);
+  expire(shared_.idle, now);
+  expire(shared_.writing, now);
+  expire(shared_.lingering, now);
+  if (count_ == 0 && tick_timer_ != 0) {
+    reactor_.cancel_timer(tick_timer_);
+    tick_timer_ = 0;
+  }
+}
+
+void Server::shutdown(std::function<void()> done) {
+  if (shared_.draining) return;
+  shared_.draining = true;
+  on_done_ = std::move(done);
+  listener_->close();
+  for (auto& c : connections_)
+    if (c) c->drain();
+  if (count_ != 0) {
+    shutdown_timer_ = reactor_.add_timer(options_.shutdown_timeout_ms, 0, [this] {
+      shutdown_timer_ = 0;
+      for (auto& c : connections_)
+        if (c) c->close();
+    });
+  }
+  maybe_done();
+}
+
+void Server::maybe_done() noexcept {
+  if (!shared_.draining || count_ != 0 || !on_done_) return;
+  if (shutdown_timer_) {
+    reactor_.cancel_timer(shutdown_timer_);
+    shutdown_timer_ = 0;
+  }
+  auto done = std::move(on_done_);
+  on_done_ = nullptr;
+  done();
+}
+
+}  // namespace hs
