@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -104,6 +105,37 @@ Connection::Connection(ConnectionShared& shared, UniqueFd fd)
     return;
   }
   enter(State::reading, shared_.limits.header_timeout_ms);
+}
+
+Connection::Connection(ConnectionShared& shared) : shared_(shared), slot_(-1), detached_(true) {
+  llhttp_init(parser(), HTTP_REQUEST, &kSettings);
+  parser()->data = this;
+  enter(State::reading, shared_.limits.header_timeout_ms);
+}
+
+void Connection::receive(std::string_view bytes) noexcept {
+  while (!closed() && !stop_parsing_ && !bytes.empty()) {
+    if (!in_) in_ = shared_.pool.get_read();
+    if (in_->capacity - in_->length < kMinReadRoom && !make_room()) {
+      fail(in_message_ && head_done_ ? 413 : 431);
+      break;
+    }
+    size_t n = std::min(in_->capacity - in_->length, bytes.size());
+    std::memcpy(in_->data.get() + in_->length, bytes.data(), n);
+    in_->length += n;
+    bytes.remove_prefix(n);
+    parse();
+  }
+  // Between reads an idle connection gives its read buffer back, as settle() does.
+  if (in_ && !in_message_ && in_->parsed == in_->length) {
+    shared_.pool.put_read(std::move(in_));
+    in_.reset();
+  }
+}
+
+void Connection::receive_eof() noexcept {
+  eof_ = true;
+  if (in_message_) close();
 }
 
 Connection::~Connection() {
@@ -558,6 +590,7 @@ void Connection::fail(int status) noexcept {
 }
 
 bool Connection::write_out() noexcept {
+  if (detached_) return !closed();
   bool progressed = false;
   while (out_sent_ < out_.size()) {
     size_t left = out_.size() - out_sent_;

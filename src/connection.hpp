@@ -105,6 +105,17 @@ class Connection final : public IoHandler, private ListLink {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Detached: no descriptor and no reactor registration. For benchmarks and the fuzzer, which
+  // drive the same parsing, dispatch and serialization as a socket would, without syscalls:
+  // receive() takes bytes as if read, output() collects every response (never sent).
+  explicit Connection(ConnectionShared& shared);
+  // Hands in bytes as one read would; parses and answers every complete request in them.
+  void receive(std::string_view bytes) noexcept;
+  // The client closed its side (EOF), as a read returning 0 would say.
+  void receive_eof() noexcept;
+  // Responses not yet taken; clear it (keeping capacity) between calls.
+  std::string& output() noexcept { return out_; }
+
   void on_io(uint32_t events) noexcept override;
 
   // Called by the owner when the deadline of this connection's state has passed.
@@ -153,7 +164,7 @@ class Connection final : public IoHandler, private ListLink {
   void release_buffers() noexcept;
   void prepare_output() noexcept;  // takes a pooled string before the first append
   bool backpressured() const noexcept {
-    return out_.size() - out_sent_ >= shared_.limits.output_high_water;
+    return !detached_ && out_.size() - out_sent_ >= shared_.limits.output_high_water;
   }
   uint32_t offset_of(const char* at) const noexcept {
     return static_cast<uint32_t>(at - in_->data.get());
@@ -184,7 +195,8 @@ class Connection final : public IoHandler, private ListLink {
   bool answered_any_ = false;  // at least one response written: "idle" means kept alive
   bool stop_parsing_ = false;  // after an error or a final response: parse nothing more
   bool close_after_write_ = false;
-  bool linger_ = false;  // unread input may remain when we close: linger first
+  bool linger_ = false;    // unread input may remain when we close: linger first
+  bool detached_ = false;  // no socket: see receive()
 };
 
 }  // namespace hs

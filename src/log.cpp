@@ -135,9 +135,25 @@ bool needs_quoting(std::string_view value) noexcept {
   return false;
 }
 
+// Printable ASCII other than '"' and '\\' is copied as is by both escapers, in runs.
+bool plain_ascii(unsigned char c) noexcept {
+  return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+size_t plain_run(std::string_view s, size_t i) noexcept {
+  size_t j = i;
+  while (j < s.size() && plain_ascii(static_cast<unsigned char>(s[j]))) ++j;
+  return j - i;
+}
+
 // The inside of Go's strconv.Quote.
 void escape_go(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    if (size_t run = plain_run(s, i); run != 0) {
+      out.append(s.data() + i, run);
+      i += run;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -201,6 +217,16 @@ void escape_go(std::string& out, std::string_view s) {
 // leaves it).
 void escape_json(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    if (size_t run = plain_run(s, i); run != 0) {
+      // '<', '>' and '&' are printable but escaped by encoding/json: stop the run there.
+      size_t end = i;
+      while (end < i + run && s[end] != '<' && s[end] != '>' && s[end] != '&') ++end;
+      if (end != i) {
+        out.append(s.data() + i, end - i);
+        i = end;
+        continue;
+      }
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
