@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstddef>
 #include <cstring>
 #include <exception>
@@ -80,6 +81,47 @@ bool valid_host(std::string_view host) noexcept {
 }
 
 }  // namespace
+
+class Connection::Stream final : public BodyWriter {
+ public:
+  Stream(Connection& connection, BodyProducer producer, bool chunked)
+      : connection(&connection), producer(std::move(producer)), chunked(chunked) {}
+
+  void write(std::string_view data) override {
+    if (connection == nullptr || ended || data.empty()) return;
+    std::string& out = connection->out_;
+    if (chunked) {
+      char size[24];
+      auto n = std::to_chars(size, size + sizeof size, data.size(), 16).ptr - size;
+      out.append(size, static_cast<size_t>(n)).append("\r\n");
+      out.append(data).append("\r\n");
+    } else {
+      out.append(data);
+    }
+    wrote = true;
+  }
+  void end() override {
+    if (connection == nullptr || ended) return;
+    ended = true;
+    if (chunked) connection->out_.append("0\r\n\r\n");
+  }
+  bool ready() const override { return connection != nullptr && !connection->backpressured(); }
+  std::function<void()> waker() override {
+    std::weak_ptr<Stream> weak = self;
+    return [weak] {
+      if (auto stream = weak.lock(); stream && stream->connection)
+        stream->connection->wake_stream();
+    };
+  }
+
+  Connection* connection;  // null once the connection has closed
+  BodyProducer producer;
+  bool chunked;
+  bool ended = false;
+  bool wrote = false;  // the last call wrote something
+  bool idle = false;   // the last call wrote nothing: wait for the waker
+  std::weak_ptr<Stream> self;
+};
 
 ConnectionShared::ConnectionShared(Reactor& r, const Limits& l, Handler h, Logger* log,
                                    std::string name)
@@ -168,6 +210,9 @@ void Connection::enter(State state, uint64_t timeout_ms) noexcept {
     case State::lingering:
       list = &shared_.lingering;
       break;
+    case State::streaming:
+      unlink();
+      return;
     case State::closed:
       unlink();
       return;
@@ -178,6 +223,12 @@ void Connection::enter(State state, uint64_t timeout_ms) noexcept {
 void Connection::on_io(uint32_t events) noexcept {
   if (closed()) return;
   if (events & kIoError) {  // reset by the peer, or a failed send: nothing can be delivered
+    close();
+    return;
+  }
+  if (stream_ && (events & (kReadHangup | kHangup))) {
+    // The client finished sending while a response streams: it went away (a half-closed
+    // client waiting on a stream is not told apart; it loses the rest of the body).
     close();
     return;
   }
@@ -194,18 +245,24 @@ void Connection::on_io(uint32_t events) noexcept {
 
 void Connection::serve() noexcept {
   for (;;) {
-    if (in_ && in_->parsed < in_->length && !stop_parsing_ && !backpressured()) parse();
+    if (stream_) pump();
+    if (closed()) return;
+    if (!stream_ && in_ && in_->parsed < in_->length && !stop_parsing_ && !backpressured()) parse();
     if (closed()) return;
     // Read until the socket is drained, parsing as we go, so that all the responses of a
-    // batch of pipelined requests leave in one write.
-    if (!stop_parsing_ && !eof_ && readable_ && !backpressured()) {
+    // batch of pipelined requests leave in one write. Not while a response streams: the
+    // requests behind it wait in the kernel, where TCP flow control bounds them.
+    if (!stop_parsing_ && !eof_ && readable_ && !backpressured() && !stream_) {
       if (read_some()) continue;
       if (closed()) return;
     }
     if (!write_out()) return;
-    // Output drained below the high-water mark with parsed requests still waiting: go on.
-    bool waiting = in_ && in_->parsed < in_->length && !stop_parsing_;
-    if (!waiting || backpressured()) break;
+    if (backpressured()) break;
+    // Output drained below the high-water mark: go on with a stream that can produce more,
+    // or with parsed requests still waiting.
+    bool stream_more = stream_ && !stream_->idle;
+    bool waiting = !stream_ && in_ && in_->parsed < in_->length && !stop_parsing_;
+    if (!stream_more && !waiting) break;
   }
   settle();
 }
@@ -290,7 +347,8 @@ void Connection::parse() noexcept {
   // After the head pause, execute once more even with no bytes left: llhttp completes a
   // bodiless message only when called again.
   bool head_pending = false;
-  while ((b.parsed < b.length || head_pending) && !stop_parsing_ && !backpressured() && !closed()) {
+  while ((b.parsed < b.length || head_pending) && !stop_parsing_ && !backpressured() && !closed() &&
+         !stream_) {
     const char* base = b.data.get();
     head_pending = false;
     pause_ = Pause::none;
@@ -322,6 +380,61 @@ void Connection::parse() noexcept {
     if (err == HPE_INVALID_METHOD) status = 501;  // RFC 9110 section 9.1: unknown method
     fail(status);
   }
+}
+
+// --- Streamed responses ---------------------------------------------------------------------
+
+void Connection::pump() noexcept {
+  if (pumping_) {  // the producer called its waker itself: one more round
+    rewake_ = true;
+    return;
+  }
+  while (stream_ && !closed() && !backpressured()) {
+    std::shared_ptr<Stream> stream = stream_;  // the producer may close the connection
+    stream->wrote = false;
+    stream->idle = false;
+    rewake_ = false;
+    pumping_ = true;
+    prepare_output();
+    try {
+      stream->producer(*stream);
+    } catch (const std::exception& e) {
+      // The head is gone already: no 500 is possible. Cut the body short.
+      if (shared_.error_log) shared_.error_log->error("stream producer failed: ", e.what());
+      pumping_ = false;
+      close();
+      return;
+    } catch (...) {
+      pumping_ = false;
+      close();
+      return;
+    }
+    pumping_ = false;
+    if (closed()) return;
+    if (stream->ended) return finish_stream();
+    if (!stream->wrote && !rewake_) {  // nothing yet: waits for its waker
+      stream->idle = true;
+      return;
+    }
+  }
+}
+
+void Connection::finish_stream() noexcept {
+  bool chunked = stream_->chunked;
+  stream_->connection = nullptr;
+  stream_.reset();
+  // HTTP/1.0 has no chunks: closing the connection ends the body.
+  if (!chunked) stop_parsing_ = close_after_write_ = true;
+}
+
+void Connection::wake_stream() noexcept {
+  if (pumping_) {
+    rewake_ = true;
+    return;
+  }
+  if (closed() || !stream_) return;
+  stream_->idle = false;
+  serve();
 }
 
 // --- llhttp callbacks -------------------------------------------------------------------
@@ -540,11 +653,27 @@ void Connection::dispatch() noexcept {
     return;
   }
   bool close = !keep_alive || shared_.draining || iequals(response.header("Connection"), "close");
-  ResponseContext context{shared_.date.now(), shared_.server_name, method, close,
-                          keep_alive && parser()->http_minor == 0};
+  using Framing = ResponseContext::Framing;
+  Framing framing = Framing::length;
+  if (response.streaming()) {
+    framing = parser()->http_minor >= 1 ? Framing::chunked : Framing::until_close;
+    if (framing == Framing::until_close) close = true;
+  }
+  ResponseContext context{shared_.date.now(),
+                          shared_.server_name,
+                          method,
+                          close,
+                          keep_alive && parser()->http_minor == 0 && !close,
+                          framing};
   try {
     prepare_output();
     serialize(response, context, out_);
+    if (response.streaming() && !response_has_no_body(response.status, method)) {
+      stream_ =
+          std::make_shared<Stream>(*this, response.take_producer(), framing == Framing::chunked);
+      stream_->self = stream_;
+      if (framing == Framing::until_close) close = false;  // finish_stream() closes
+    }
   } catch (const std::bad_alloc&) {
     close_after_write_ = stop_parsing_ = true;
     in_message_ = false;
@@ -622,6 +751,10 @@ void Connection::settle() noexcept {
     if (state_ != State::writing) enter(State::writing, shared_.limits.write_timeout_ms);
     return;
   }
+  if (stream_) {  // waiting for the producer: its waker brings us back
+    if (state_ != State::streaming) enter(State::streaming, 0);
+    return;
+  }
   if (close_after_write_) {
     if (!linger_ || eof_) return close();
     // Unread input may remain: closing now could reset the connection before the client has
@@ -671,7 +804,8 @@ void Connection::on_timeout() noexcept {
 
 void Connection::drain() noexcept {
   if (closed()) return;
-  bool busy = in_message_ || out_sent_ < out_.size() || (in_ && in_->parsed < in_->length);
+  bool busy =
+      in_message_ || stream_ || out_sent_ < out_.size() || (in_ && in_->parsed < in_->length);
   if (!busy || state_ == State::lingering) close();
 }
 
@@ -693,6 +827,10 @@ void Connection::release_buffers() noexcept {
 void Connection::close() noexcept {
   if (closed()) return;
   enter(State::closed, 0);
+  if (stream_) {
+    stream_->connection = nullptr;  // its waker becomes a no-op
+    stream_.reset();
+  }
   // close() drops the descriptor from the epoll set: no epoll_ctl(DEL) needed.
   shared_.reactor.forget(fd_.get());
   fd_.reset();

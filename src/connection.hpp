@@ -17,6 +17,8 @@
 //              progress while a body arrives
 //   idle       between requests on a kept-alive connection: idle_timeout, silent close
 //   writing    output the client is not reading fast enough: write_timeout, re-armed by progress
+//   streaming  a streamed response waits for its producer (Response::stream): no deadline,
+//              the producer decides; once output is pending the connection is writing
 //   lingering  after an error response: we stop reading requests and discard what the client
 //              still sends, so that closing does not reset the connection before it has read
 //              our answer; linger_timeout
@@ -96,7 +98,7 @@ struct ConnectionShared {
 // links), so the owner gets from a list entry back to the connection without a lookup.
 class Connection final : public IoHandler, private ListLink {
  public:
-  enum class State { reading, idle, writing, lingering, closed };
+  enum class State { reading, idle, writing, lingering, streaming, closed };
   static constexpr size_t kParserBytes = 128;  // room for llhttp's parser state
 
   // Registers `fd` with the reactor. Check closed() afterwards: registration can fail.
@@ -148,8 +150,13 @@ class Connection final : public IoHandler, private ListLink {
 
  private:
   enum class Pause { none, head, message };
+  class Stream;  // the BodyWriter of a streamed response
+  friend class Stream;
 
   void serve() noexcept;
+  void pump() noexcept;         // calls the stream's producer while the client keeps up
+  void wake_stream() noexcept;  // BodyWriter::waker()
+  void finish_stream() noexcept;
   void parse() noexcept;
   bool read_some() noexcept;  // false when there is nothing more to read now
   bool make_room() noexcept;
@@ -183,6 +190,7 @@ class Connection final : public IoHandler, private ListLink {
   std::unique_ptr<ReadBuffer> in_;
   std::string out_;
   size_t out_sent_ = 0;
+  std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
 
   size_t head_bytes_ = 0;  // header field bytes of the request being parsed
   int error_status_ = 0;   // set by a callback that stops the parser
@@ -197,6 +205,8 @@ class Connection final : public IoHandler, private ListLink {
   bool close_after_write_ = false;
   bool linger_ = false;    // unread input may remain when we close: linger first
   bool detached_ = false;  // no socket: see receive()
+  bool pumping_ = false;   // inside the producer: a wake-up only asks for another round
+  bool rewake_ = false;
 };
 
 }  // namespace hs

@@ -123,6 +123,7 @@ void Response::clear() noexcept {
   status = 200;
   body.clear();
   count_ = 0;
+  producer_ = nullptr;
 }
 
 std::string_view status_text(int status) noexcept {
@@ -232,10 +233,13 @@ void serialize(const Response& response, const ResponseContext& context, std::st
   }
   // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 sections 8.6, 15).
   bool bodiless_status = (status < 200) || status == 204 || status == 304;
-  if (!bodiless_status) {
+  using Framing = ResponseContext::Framing;
+  if (!bodiless_status && context.framing == Framing::length) {
     append(out, "Content-Length: ");
     append(out, {number, format_decimal(response.body.size(), number)});
     append(out, "\r\n");
+  } else if (!bodiless_status && context.framing == Framing::chunked) {
+    append(out, "Transfer-Encoding: chunked\r\n");
   }
   if (context.close) {
     append(out, "Connection: close\r\n");
@@ -243,7 +247,8 @@ void serialize(const Response& response, const ResponseContext& context, std::st
     append(out, "Connection: keep-alive\r\n");
   }
   append(out, "\r\n");
-  if (!response_has_no_body(status, context.method)) append(out, response.body);
+  if (context.framing == Framing::length && !response_has_no_body(status, context.method))
+    append(out, response.body);
 }
 
 std::string_view DateCache::now() noexcept {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,10 +58,40 @@ class Request {
   bool keep_alive_ = true;
 };
 
+// What a streaming producer writes through; see Response::stream(). The connection
+// implements it. Only for the reactor's thread.
+class BodyWriter {
+ public:
+  // Sends `data` as one more piece of the body (a chunk on HTTP/1.1). Empty data is ignored.
+  virtual void write(std::string_view data) = 0;
+  // Ends the body. Nothing may be written after it.
+  virtual void end() = 0;
+  // False once the client is this far behind (the connection's output high-water mark):
+  // return and wait to be called again, rather than buffer without bound.
+  virtual bool ready() const = 0;
+  // A function that makes the connection call the producer again; for a producer that
+  // returned because it had nothing to write yet. Call it on the reactor's thread (from
+  // another thread, through Reactor::post). Harmless once the connection has closed.
+  virtual std::function<void()> waker() = 0;
+
+ protected:
+  ~BodyWriter() = default;
+};
+
+// Produces a streamed body: called when the head has been sent and again each time the
+// client has taken the output, until it calls BodyWriter::end().
+using BodyProducer = std::function<void(BodyWriter&)>;
+
 class Response {
  public:
   int status = 200;
   std::string body;
+
+  // Streams the body instead of sending `body`: chunked on HTTP/1.1, delimited by closing the
+  // connection on HTTP/1.0. Requests pipelined behind this one wait until the stream ends.
+  void stream(BodyProducer producer) { producer_ = std::move(producer); }
+  bool streaming() const noexcept { return static_cast<bool>(producer_); }
+  BodyProducer take_producer() noexcept { return std::move(producer_); }
 
   // Sets a field, replacing an earlier one of the same name. Date, Server, Content-Length,
   // Transfer-Encoding and Connection are the server's: set here they are ignored, except
@@ -79,6 +110,7 @@ class Response {
  private:
   std::vector<std::pair<std::string, std::string>> fields_;  // [0, count_) are live
   size_t count_ = 0;
+  BodyProducer producer_;
 };
 
 // "OK", "Not Found", ...; "Unknown" for codes without a registered text.
@@ -108,6 +140,9 @@ struct ResponseContext {
   std::string_view method;     // of the request: HEAD gets the headers of GET without the body
   bool close = false;          // add "Connection: close"
   bool keep_alive_10 = false;  // an HTTP/1.0 client asked for keep-alive: confirm it
+  // How the body is delimited: Content-Length and the body (the default), or only the head
+  // of a streamed body that follows, chunked or delimited by closing the connection.
+  enum class Framing { length, chunked, until_close } framing = Framing::length;
 };
 
 // Appends the status line, fields, Content-Length and body of `response` to `out`.
