@@ -233,6 +233,7 @@ void Connection::on_io(uint32_t events) noexcept {
     return;
   }
   if (events & (kReadable | kReadHangup | kHangup)) readable_ = true;
+  if (events & (kReadHangup | kHangup)) hangup_ = true;
   if (state_ == State::lingering) {
     discard_input();
     return;
@@ -282,7 +283,8 @@ bool Connection::read_some() noexcept {
     in_->length += static_cast<size_t>(n);
     // A short read means the socket is drained: skip the read that would only say EAGAIN.
     // Edge-triggered epoll reports bytes that arrive after this read as a new edge.
-    if (static_cast<size_t>(n) < room) readable_ = false;
+    // Not once the peer has shut down: its EOF came with this edge and no other edge follows.
+    if (static_cast<size_t>(n) < room && !hangup_) readable_ = false;
     if (in_message_ && head_done_ && state_ == State::reading)
       enter(State::reading, shared_.limits.header_timeout_ms);  // body progress re-arms
     return true;

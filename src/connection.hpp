@@ -197,6 +197,7 @@ class Connection final : public IoHandler, private ListLink {
   Pause pause_ = Pause::none;
   bool readable_ = false;    // the kernel may hold unread bytes
   bool eof_ = false;         // the client will send nothing more
+  bool hangup_ = false;      // epoll reported the peer's shutdown: read on to the EOF
   bool in_message_ = false;  // a request has begun and is not yet answered
   bool head_done_ = false;   // its head is complete (trailers follow chunked bodies)
   bool in_field_ = false, in_value_ = false;
