@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstddef>
@@ -71,11 +72,31 @@ std::string_view trim_ows(std::string_view v) noexcept {
 }
 
 // RFC 9110 section 7.2 / RFC 3986 section 3.2.2: reg-name, IP-literal or IPv4, then ":port".
+constexpr auto kHostChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) table[static_cast<size_t>(c)] = true;
+  for (char c : std::string_view("-._~!$&'()*+,;=:%[]"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 bool valid_host(std::string_view host) noexcept {
-  for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::string_view("-._~!$&'()*+,;=:%[]").find(c) != std::string_view::npos;
-    if (!ok) return false;
+  for (char c : host)
+    if (!kHostChars[static_cast<unsigned char>(c)]) return false;
+  return true;
+}
+
+// Every line of the head ends in CRLF, and no line but the first starts with whitespace
+// (obs-fold). memchr jumps from one line end to the next.
+bool strict_line_endings(const char* begin, const char* end) noexcept {
+  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))); ++p) {
+    if (p == begin || p[-1] != '\r') return false;
+    if (p + 1 < end && is_ows(p[1])) return false;
+  }
+  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\r', end - p))); ++p) {
+    if (p + 1 >= end || p[1] != '\n') return false;
   }
   return true;
 }
@@ -568,23 +589,16 @@ int Connection::on_message_complete() noexcept {
 void Connection::check_head() noexcept {
   ReadBuffer& b = *in_;
   const char* data = b.data.get();
-  // Every line ends in CRLF; no line starts with whitespace (obs-fold).
-  for (uint32_t i = b.head_start; i < b.head_end; ++i) {
-    if (data[i] == '\n') {
-      if (i == b.head_start || data[i - 1] != '\r') return fail(400);
-      if (i + 1 < b.head_end && is_ows(data[i + 1])) return fail(400);
-    } else if (data[i] == '\r' && (i + 1 >= b.head_end || data[i + 1] != '\n')) {
-      return fail(400);
-    }
-  }
+  if (!strict_line_endings(data + b.head_start, data + b.head_end)) return fail(400);
   if (parser()->http_major != 1) return fail(505);
   int hosts = 0;
   std::string_view host;
   std::string_view expect;
   for (const HeaderSpan& h : b.headers) {
     std::string_view name(data + h.name.offset, h.name.length);
-    for (char c : name)
-      if (is_ows(c)) return fail(400);  // RFC 9112 section 5.1: no space before the colon
+    // RFC 9112 section 5.1: no whitespace before the colon. llhttp lets only trailing
+    // whitespace into a name, so the last byte tells.
+    if (!name.empty() && is_ows(name.back())) return fail(400);
     if (iequals(name, "Host")) {
       ++hosts;
       host = trim_ows({data + h.value.offset, h.value.length});

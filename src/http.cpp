@@ -15,7 +15,6 @@ bool reserved_field(std::string_view name) noexcept {
          iequals(name, "Date") || iequals(name, "Server") || iequals(name, "Connection");
 }
 
-void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
 
 // IMF-fixdate by hand: strftime's %a and %b follow the locale a host may have set.
 size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
@@ -208,47 +207,79 @@ size_t format_decimal(uint64_t value, char* out) noexcept {
   return static_cast<size_t>(result.ptr - out);
 }
 
-void serialize(const Response& response, const ResponseContext& context, std::string& out) {
-  char number[20];
-  int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
-  append(out, "HTTP/1.1 ");
-  append(out, {number, format_decimal(static_cast<uint64_t>(status), number)});
-  out.push_back(' ');
-  append(out, status_text(status));
-  append(out, "\r\n");
-  if (!context.server.empty()) {
-    append(out, "Server: ");
-    append(out, context.server);
-    append(out, "\r\n");
+namespace {
+
+// Counts the bytes of a response, then writes them: serialize() walks the response twice
+// with the same code, so the two can never disagree, and the output string grows once.
+struct Counter {
+  size_t size = 0;
+  void put(std::string_view s) noexcept { size += s.size(); }
+};
+struct Writer {
+  char* p;
+  void put(std::string_view s) noexcept {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
   }
-  append(out, "Date: ");
-  append(out, context.date);
-  append(out, "\r\n");
+};
+
+template <class Sink>
+void emit(Sink& sink, const Response& response, const ResponseContext& context, int status,
+          std::string_view status_number, std::string_view length) noexcept {
+  using Framing = ResponseContext::Framing;
+  sink.put("HTTP/1.1 ");
+  sink.put(status_number);
+  sink.put(" ");
+  sink.put(status_text(status));
+  sink.put("\r\n");
+  if (!context.server.empty()) {
+    sink.put("Server: ");
+    sink.put(context.server);
+    sink.put("\r\n");
+  }
+  sink.put("Date: ");
+  sink.put(context.date);
+  sink.put("\r\n");
   for (const auto& [name, value] : response.headers()) {
     if (reserved_field(name)) continue;
-    append(out, name);
-    append(out, ": ");
-    append(out, value);
-    append(out, "\r\n");
+    sink.put(name);
+    sink.put(": ");
+    sink.put(value);
+    sink.put("\r\n");
   }
   // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 sections 8.6, 15).
   bool bodiless_status = (status < 200) || status == 204 || status == 304;
-  using Framing = ResponseContext::Framing;
   if (!bodiless_status && context.framing == Framing::length) {
-    append(out, "Content-Length: ");
-    append(out, {number, format_decimal(response.body.size(), number)});
-    append(out, "\r\n");
+    sink.put("Content-Length: ");
+    sink.put(length);
+    sink.put("\r\n");
   } else if (!bodiless_status && context.framing == Framing::chunked) {
-    append(out, "Transfer-Encoding: chunked\r\n");
+    sink.put("Transfer-Encoding: chunked\r\n");
   }
   if (context.close) {
-    append(out, "Connection: close\r\n");
+    sink.put("Connection: close\r\n");
   } else if (context.keep_alive_10) {
-    append(out, "Connection: keep-alive\r\n");
+    sink.put("Connection: keep-alive\r\n");
   }
-  append(out, "\r\n");
+  sink.put("\r\n");
   if (context.framing == Framing::length && !response_has_no_body(status, context.method))
-    append(out, response.body);
+    sink.put(response.body);
+}
+
+}  // namespace
+
+void serialize(const Response& response, const ResponseContext& context, std::string& out) {
+  int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+  char status_digits[20], length_digits[20];
+  std::string_view status_number(status_digits,
+                                 format_decimal(static_cast<uint64_t>(status), status_digits));
+  std::string_view length(length_digits, format_decimal(response.body.size(), length_digits));
+  Counter counter;
+  emit(counter, response, context, status, status_number, length);
+  size_t start = out.size();
+  out.resize(start + counter.size);
+  Writer writer{out.data() + start};
+  emit(writer, response, context, status, status_number, length);
 }
 
 std::string_view DateCache::now() noexcept {

@@ -81,7 +81,6 @@ Logger::Logger(int fd, LoggerOptions options) : fd_(fd), options_(options) {
       saved_flags_ = flags;
   }
   buffer_.reserve(4096);
-  scratch_.reserve(256);
 }
 
 Logger::~Logger() {
@@ -292,9 +291,14 @@ void Logger::append_json_string(std::string& out, std::string_view value) {
 void Logger::line(std::string_view level, std::string_view prefix,
                   std::string_view value) noexcept {
   if (!enabled()) return;
-  std::string& out = scratch_;
+  if (sent_ > 0 && sent_ == buffer_.size()) {
+    buffer_.clear();
+    sent_ = 0;
+  }
+  // Formatted straight into the buffer; taken back if it does not fit.
+  std::string& out = buffer_;
+  size_t mark = out.size();
   try {
-    out.clear();
     std::string_view stamp = timestamp();
     if (options_.format == LogFormat::text) {
       // Fields in logrus's order (time, level, msg); the prefix is ASCII, so escaping the two
@@ -315,21 +319,16 @@ void Logger::line(std::string_view level, std::string_view prefix,
       out.append("\",\"time\":\"").append(stamp).append("\"}");
     }
     out.push_back('\n');
-
-    size_t pending = buffer_.size() - sent_;
-    if (pending + out.size() > options_.max_pending_bytes) {
+    if (out.size() - sent_ > options_.max_pending_bytes) {
+      out.resize(mark);
       ++dropped_;
       ++dropped_total_;
       return;
     }
-    if (sent_ > 0 && sent_ == buffer_.size()) {
-      buffer_.clear();
-      sent_ = 0;
-    }
-    buffer_.append(out);
     ++lines_;
   } catch (...) {
     // Out of memory while logging: lose the line, never the request.
+    out.resize(mark);
     ++dropped_;
     ++dropped_total_;
   }
@@ -361,7 +360,14 @@ bool Logger::flush() noexcept {
       sent_ += static_cast<size_t>(n);
       if (options_.atomic_write_bytes != 0) continue;
       if (sent_ == buffer_.size()) continue;  // all out: maybe the dropped-lines warning
-      return false;  // short write: the pipe is full; the rest goes first next time
+      // Short write: the pipe is full; the rest goes first next time. Drop what was sent
+      // once it is most of the buffer, so a reader that never quite catches up cannot make
+      // the buffer grow past twice the pending limit.
+      if (sent_ > buffer_.size() / 2) {
+        buffer_.erase(0, sent_);
+        sent_ = 0;
+      }
+      return false;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return false;

@@ -81,7 +81,6 @@ class Logger {
   uint64_t dropped_ = 0;        // since the last warning
   uint64_t dropped_total_ = 0;  // ever
   uint64_t lines_ = 0;
-  std::string scratch_;  // one formatted line
   std::time_t stamp_second_ = -1;
   char stamp_[40] = {};
   size_t stamp_length_ = 0;
