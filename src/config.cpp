@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <charconv>
+#include <optional>
 
 #ifndef HTTPSERVER_VERSION
 #define HTTPSERVER_VERSION "0.0.0"
@@ -100,12 +101,22 @@ Config parse_config(const std::vector<std::string>& args,
     auto it = env.find(name);
     return it == env.end() || it->second.empty() ? nullptr : &it->second;
   };
-  if (auto* v = from_env("PORT"))
-    config.server.listen.port = static_cast<uint16_t>(parse_range(*v, 0, 65535, "PORT"));
+  auto env_range = [&](const char* name, uint64_t min, uint64_t max) -> std::optional<uint64_t> {
+    auto* v = from_env(name);
+    if (!v) return std::nullopt;
+    try {
+      return parse_range(*v, min, max, name);
+    } catch (const UsageError& e) {
+      std::string what = e.what();
+      if (what.rfind(name, 0) == 0) throw;  // already names the variable
+      throw UsageError(std::string("invalid value for ") + name + ": " + what);
+    }
+  };
+  if (auto port = env_range("PORT", 0, 65535))
+    config.server.listen.port = static_cast<uint16_t>(*port);
   if (auto* v = from_env("LOG_FORMAT"); v && !parse_log_format(*v, config.log_format))
     throw UsageError("LOG_FORMAT must be text, json or none, not '" + *v + "'");
-  if (auto* v = from_env("WORKERS"))
-    config.workers = static_cast<unsigned>(parse_range(*v, 1, 256, "WORKERS"));
+  if (auto workers = env_range("WORKERS", 1, 256)) config.workers = static_cast<unsigned>(*workers);
 
   Limits& limits = config.server.limits;
   for (size_t i = 0; i < args.size(); ++i) {

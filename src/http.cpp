@@ -15,7 +15,6 @@ bool reserved_field(std::string_view name) noexcept {
          iequals(name, "Date") || iequals(name, "Server") || iequals(name, "Connection");
 }
 
-
 // IMF-fixdate by hand: strftime's %a and %b follow the locale a host may have set.
 size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
   static constexpr char kDays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};

@@ -19,6 +19,7 @@ Middleware logging(Logger& logger) {
 
 Handler text(std::string body) {
   return [body = std::move(body)](const Request&, Response& response) {
+    response.status = 200;
     response.set_header("Content-Type", "text/plain; charset=utf-8");
     response.body.assign(body);
   };

@@ -185,6 +185,10 @@ int Reactor::run_due_timers() noexcept {
 }
 
 int Reactor::next_timeout() const noexcept {
+  {
+    std::lock_guard lock(posted_mutex_);
+    if (!posted_.empty()) return 0;
+  }
   if (timers_.empty()) return -1;
   uint64_t deadline = timers_.begin()->first.first;
   uint64_t now = monotonic_ms();
@@ -201,8 +205,6 @@ void Reactor::run() {
 }
 
 int Reactor::run_once(int timeout_ms) {
-  for (auto& fn : before_sleep_) fn();
-
   epoll_event events[kMaxEventsPerWait];
   int n;
   for (;;) {
@@ -237,6 +239,9 @@ int Reactor::run_once(int timeout_ms) {
     ++ran;
   }
   ran += run_due_timers();
+  // Last, so that the work of this iteration (log lines, closed connections) is done before
+  // anyone sleeps: run() in epoll_wait, or a host loop in its own poll() after run_once(0).
+  for (auto& fn : before_sleep_) fn();
   return ran;
 }
 

@@ -82,8 +82,8 @@ class Reactor {
   bool cancel_timer(TimerId id) noexcept;
   size_t pending_timers() const noexcept { return timers_.size(); }
 
-  // Runs `fn` on every iteration just before the loop may sleep (after the events and
-  // timers of that iteration). Used to flush batched output such as log lines.
+  // Runs `fn` at the end of every iteration, after its events and timers, before the loop or
+  // the host may sleep. Used to flush batched output such as log lines.
   void add_before_sleep(std::function<void()> fn);
 
   // --- Cross-thread -----------------------------------------------------------------------
@@ -94,8 +94,8 @@ class Reactor {
   // --- Running ----------------------------------------------------------------------------
   // Loops until stop(): run_once(-1) repeatedly.
   void run();
-  // One iteration: before-sleep hooks, wait up to `timeout_ms` (-1: until something happens;
-  // 0: do not block) for events, dispatch them, run due timers and posted functions.
+  // One iteration: wait up to `timeout_ms` (-1: until something happens; 0: do not block) for
+  // events, dispatch them and posted functions, run due timers, then the before-sleep hooks.
   // Returns the number of callbacks it ran.
   int run_once(int timeout_ms);
   // Makes run() return after the current iteration. For other threads: post a call to it.
@@ -104,8 +104,8 @@ class Reactor {
 
   // The epoll descriptor, for a host loop to poll (see the header comment).
   int fd() const noexcept { return epoll_.get(); }
-  // Milliseconds until the next timer is due: 0 when one is due or posted work is waiting,
-  // -1 when there is no timer.
+  // Milliseconds the host may sleep: until the next timer, 0 when one is due or posted work
+  // is waiting, -1 when nothing is scheduled. fd() is readable as well when work is posted.
   int next_timeout() const noexcept;
 
   // Monotonic milliseconds, read once per iteration (cheap to ask for on hot paths).
@@ -140,7 +140,7 @@ class Reactor {
 
   std::vector<std::function<void()>> before_sleep_;
 
-  std::mutex posted_mutex_;
+  mutable std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;   // guarded by posted_mutex_
   std::vector<std::function<void()>> running_;  // loop thread only: swapped with posted_
   bool wakeup_pending_ = false;                 // guarded by posted_mutex_

@@ -1,0 +1,214 @@
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace hs {
+namespace {
+
+using Args = std::vector<std::string>;
+using Env = std::map<std::string, std::string>;
+
+Config parse(const Args& args, const Env& env = {}) { return parse_config(args, env); }
+
+// The message of the UsageError that parsing `args` throws, or "" when it does not throw.
+std::string usage_error(const Args& args, const Env& env = {}) {
+  try {
+    parse_config(args, env);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+#define EXPECT_USAGE_ERROR_NAMING(args, name)                                   \
+  do {                                                                          \
+    std::string message = usage_error args;                                     \
+    EXPECT_NE(message, "") << "no UsageError";                                  \
+    EXPECT_NE(message.find(name), std::string::npos) << "message: " << message; \
+  } while (0)
+
+TEST(Config, HasTheDocumentedDefaults) {
+  Config c = parse({});
+  EXPECT_EQ(c.mode, Config::Mode::serve);
+  EXPECT_EQ(c.server.listen.port, 8080);
+  EXPECT_EQ(c.server.listen.address, "");
+  EXPECT_EQ(c.body, "package main #14");
+  EXPECT_EQ(c.log_format, LogFormat::text);
+  EXPECT_EQ(c.workers, 1u);
+  EXPECT_EQ(c.server.limits.max_header_bytes, 8u * 1024);
+  EXPECT_EQ(c.server.limits.max_target_bytes, 8u * 1024);
+  EXPECT_EQ(c.server.limits.max_body_bytes, 1024u * 1024);
+  EXPECT_EQ(c.server.limits.header_timeout_ms, 10'000u);
+  EXPECT_EQ(c.server.limits.idle_timeout_ms, 60'000u);
+  EXPECT_EQ(c.server.limits.write_timeout_ms, 30'000u);
+  EXPECT_EQ(c.server.shutdown_timeout_ms, 10'000u);
+  EXPECT_EQ(c.server.max_connections, 10'000u);
+}
+
+TEST(Config, TakesAFlagValueAsTheNextArgumentOrAfterAnEqualsSign) {
+  EXPECT_EQ(parse({"--port", "9000"}).server.listen.port, 9000);
+  EXPECT_EQ(parse({"--port=9000"}).server.listen.port, 9000);
+  EXPECT_EQ(parse({"--body", "hi there"}).body, "hi there");
+  EXPECT_EQ(parse({"--body=a=b"}).body, "a=b");  // only the first '=' splits
+  EXPECT_EQ(parse({"--body="}).body, "");
+  EXPECT_EQ(parse({"--address", "::1"}).server.listen.address, "::1");
+}
+
+TEST(Config, ReadsPortFromTheEnvironmentAndTheFlagWins) {
+  EXPECT_EQ(parse({}, {{"PORT", "7000"}}).server.listen.port, 7000);
+  EXPECT_EQ(parse({"--port", "9000"}, {{"PORT", "7000"}}).server.listen.port, 9000);
+  EXPECT_EQ(parse({"--port=9001"}, {{"PORT", "7000"}}).server.listen.port, 9001);
+  EXPECT_EQ(parse({}, {{"PORT", ""}}).server.listen.port, 8080);  // empty is unset
+  EXPECT_EQ(parse({}, {{"HTTP_PORT", "1"}}).server.listen.port, 8080);
+}
+
+TEST(Config, ReadsLogFormatAndWorkersFromTheEnvironmentAndFlagsWin) {
+  EXPECT_EQ(parse({}, {{"LOG_FORMAT", "json"}}).log_format, LogFormat::json);
+  EXPECT_EQ(parse({"--log-format", "none"}, {{"LOG_FORMAT", "json"}}).log_format, LogFormat::none);
+  EXPECT_EQ(parse({}, {{"WORKERS", "4"}}).workers, 4u);
+  EXPECT_EQ(parse({"--workers", "2"}, {{"WORKERS", "4"}}).workers, 2u);
+}
+
+TEST(Config, RejectsBadEnvironmentValuesNamingTheVariable) {
+  EXPECT_USAGE_ERROR_NAMING(({}, {{"PORT", "http"}}), "PORT");
+  EXPECT_USAGE_ERROR_NAMING(({}, {{"PORT", "65536"}}), "PORT");
+  EXPECT_USAGE_ERROR_NAMING(({}, {{"LOG_FORMAT", "xml"}}), "LOG_FORMAT");
+  EXPECT_USAGE_ERROR_NAMING(({}, {{"WORKERS", "0"}}), "WORKERS");
+  EXPECT_USAGE_ERROR_NAMING(({}, {{"WORKERS", "many"}}), "WORKERS");
+}
+
+TEST(Config, ParsesSizesWithOptionalUnits) {
+  EXPECT_EQ(parse_size("100"), 100u);
+  EXPECT_EQ(parse_size("0"), 0u);
+  EXPECT_EQ(parse_size("8KiB"), 8192u);
+  EXPECT_EQ(parse_size("1MiB"), 1048576u);
+  EXPECT_EQ(parse_size("512k"), 524288u);
+  EXPECT_EQ(parse_size("2m"), 2u * 1024 * 1024);
+  EXPECT_EQ(parse_size("1GiB"), 1024u * 1024 * 1024);
+  EXPECT_EQ(parse_size("64B"), 64u);
+}
+
+TEST(Config, RejectsMalformedSizes) {
+  for (std::string bad : {"", "abc", "KiB", "8 KiB", "8XiB", "-1", "1.5MiB", "99999999999999999999",
+                          "99999999999999999GiB"}) {
+    EXPECT_THROW(parse_size(bad), UsageError) << "'" << bad << "'";
+  }
+}
+
+TEST(Config, ParsesDurationsInMillisecondsWithSecondsAsTheDefaultUnit) {
+  EXPECT_EQ(parse_duration_ms("500ms"), 500u);
+  EXPECT_EQ(parse_duration_ms("10s"), 10'000u);
+  EXPECT_EQ(parse_duration_ms("2m"), 120'000u);
+  EXPECT_EQ(parse_duration_ms("1h"), 3'600'000u);
+  EXPECT_EQ(parse_duration_ms("3"), 3'000u);
+  EXPECT_EQ(parse_duration_ms("0"), 0u);
+}
+
+TEST(Config, RejectsMalformedDurations) {
+  for (std::string bad : {"", "s", "5d", "5 s", "-3", "1.5s", "10sec", "99999999999999999999h"}) {
+    EXPECT_THROW(parse_duration_ms(bad), UsageError) << "'" << bad << "'";
+  }
+}
+
+TEST(Config, AppliesSizeAndDurationFlags) {
+  Config c = parse({"--max-header-bytes", "16KiB", "--max-target-bytes=1k", "--max-body-bytes",
+                    "2MiB", "--header-timeout", "500ms", "--idle-timeout=2m", "--write-timeout",
+                    "5", "--shutdown-timeout", "1s", "--max-connections", "42"});
+  EXPECT_EQ(c.server.limits.max_header_bytes, 16384u);
+  EXPECT_EQ(c.server.limits.max_target_bytes, 1024u);
+  EXPECT_EQ(c.server.limits.max_body_bytes, 2u * 1024 * 1024);
+  EXPECT_EQ(c.server.limits.header_timeout_ms, 500u);
+  EXPECT_EQ(c.server.limits.idle_timeout_ms, 120'000u);
+  EXPECT_EQ(c.server.limits.write_timeout_ms, 5'000u);
+  EXPECT_EQ(c.server.shutdown_timeout_ms, 1'000u);
+  EXPECT_EQ(c.server.max_connections, 42u);
+}
+
+TEST(Config, TheLastOfARepeatedFlagWins) {
+  EXPECT_EQ(parse({"--port", "1", "--port=2"}).server.listen.port, 2);
+}
+
+TEST(Config, RejectsABadPortNamingTheFlag) {
+  EXPECT_USAGE_ERROR_NAMING(({"--port", "abc"}), "--port");
+  EXPECT_USAGE_ERROR_NAMING(({"--port", "abc"}), "abc");
+  EXPECT_USAGE_ERROR_NAMING(({"--port", "70000"}), "--port");
+  EXPECT_USAGE_ERROR_NAMING(({"--port", "70000"}), "70000");
+  EXPECT_USAGE_ERROR_NAMING(({"--port=80x"}), "--port");
+  EXPECT_USAGE_ERROR_NAMING(({"--port="}), "--port");
+  EXPECT_USAGE_ERROR_NAMING(({"--port", "-1"}), "--port");
+}
+
+TEST(Config, RejectsAnUnknownFlagNamingIt) {
+  EXPECT_USAGE_ERROR_NAMING(({"--nope"}), "--nope");
+  EXPECT_USAGE_ERROR_NAMING(({"--nope=1"}), "--nope");
+  EXPECT_USAGE_ERROR_NAMING(({"serve"}), "serve");
+  EXPECT_USAGE_ERROR_NAMING(({"-p", "80"}), "-p");
+}
+
+TEST(Config, RejectsAFlagWhoseValueIsMissing) {
+  EXPECT_USAGE_ERROR_NAMING(({"--port"}), "--port");
+  EXPECT_USAGE_ERROR_NAMING(({"--quiet", "--body"}), "--body");
+}
+
+TEST(Config, RejectsAValueGivenToAFlagThatTakesNone) {
+  EXPECT_USAGE_ERROR_NAMING(({"--quiet=1"}), "--quiet");
+  EXPECT_USAGE_ERROR_NAMING(({"--help=yes"}), "--help");
+  EXPECT_USAGE_ERROR_NAMING(({"--version="}), "--version");
+}
+
+TEST(Config, RejectsOutOfRangeLimitsNamingTheFlag) {
+  EXPECT_USAGE_ERROR_NAMING(({"--max-header-bytes", "10"}), "--max-header-bytes");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-header-bytes", "1GiB"}), "--max-header-bytes");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-target-bytes", "8"}), "--max-target-bytes");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-body-bytes", "3GiB"}), "--max-body-bytes");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-body-bytes", "lots"}), "--max-body-bytes");
+  EXPECT_USAGE_ERROR_NAMING(({"--idle-timeout", "5d"}), "--idle-timeout");
+  EXPECT_USAGE_ERROR_NAMING(({"--workers", "0"}), "--workers");
+  EXPECT_USAGE_ERROR_NAMING(({"--workers", "257"}), "--workers");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-connections", "0"}), "--max-connections");
+}
+
+TEST(Config, ChoosesTheLogFormat) {
+  EXPECT_EQ(parse({"--log-format", "json"}).log_format, LogFormat::json);
+  EXPECT_EQ(parse({"--log-format=none"}).log_format, LogFormat::none);
+  EXPECT_EQ(parse({"--log-format", "text"}, {{"LOG_FORMAT", "json"}}).log_format, LogFormat::text);
+  EXPECT_EQ(parse({"--quiet"}).log_format, LogFormat::none);
+  EXPECT_USAGE_ERROR_NAMING(({"--log-format", "xml"}), "--log-format");
+  EXPECT_USAGE_ERROR_NAMING(({"--log-format", "xml"}), "xml");
+  EXPECT_USAGE_ERROR_NAMING(({"--log-format"}), "--log-format");
+}
+
+TEST(Config, HelpVersionAndHealthcheckSelectTheirMode) {
+  EXPECT_EQ(parse({"--help"}).mode, Config::Mode::help);
+  EXPECT_EQ(parse({"-h"}).mode, Config::Mode::help);
+  EXPECT_EQ(parse({"--version"}).mode, Config::Mode::version);
+  EXPECT_EQ(parse({"--healthcheck"}).mode, Config::Mode::healthcheck);
+  Config c = parse({"--port", "9000", "--healthcheck"});  // the health check reads the port
+  EXPECT_EQ(c.mode, Config::Mode::healthcheck);
+  EXPECT_EQ(c.server.listen.port, 9000);
+}
+
+TEST(Config, UsageDocumentsEveryFlag) {
+  std::string text = usage();
+  for (const char* flag :
+       {"--port", "--address", "--body", "--log-format", "--quiet", "--workers",
+        "--max-header-bytes", "--max-target-bytes", "--max-body-bytes", "--max-connections",
+        "--header-timeout", "--idle-timeout", "--write-timeout", "--shutdown-timeout",
+        "--healthcheck", "--version", "--help"}) {
+    EXPECT_NE(text.find(flag), std::string::npos) << flag;
+    // ...and each documented flag is accepted.
+    EXPECT_NE(usage_error({flag}).find("unknown flag"), 0u) << flag;
+  }
+}
+
+TEST(Config, VersionIsSemantic) {
+  EXPECT_TRUE(std::regex_match(version(), std::regex(R"(\d+\.\d+\.\d+)"))) << version();
+}
+
+}  // namespace
+}  // namespace hs
