@@ -89,16 +89,27 @@ bool valid_host(std::string_view host) noexcept {
 }
 
 // Every line of the head ends in CRLF, and no line but the first starts with whitespace
-// (obs-fold). memchr jumps from one line end to the next.
+// (obs-fold).
 bool strict_line_endings(const char* begin, const char* end) noexcept {
-  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))); ++p) {
-    if (p == begin || p[-1] != '\r') return false;
-    if (p + 1 < end && is_ows(p[1])) return false;
-  }
-  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\r', end - p))); ++p) {
-    if (p + 1 >= end || p[1] != '\n') return false;
+  for (const char* p = begin; p < end; ++p) {
+    if (*p > '\r') continue;  // the common case: one comparison a byte
+    if (*p == '\r' && (p + 1 >= end || p[1] != '\n')) return false;
+    if (*p == '\n' && (p == begin || p[-1] != '\r' || (p + 1 < end && is_ows(p[1])))) return false;
   }
   return true;
+}
+
+// Whether a request line that llhttp refused for its method starts with a token and a space:
+// an unknown method (501), rather than garbage (400).
+bool unknown_method(const char* p, const char* end) noexcept {
+  while (p < end && (*p == '\r' || *p == '\n')) ++p;  // empty lines before a request
+  const char* start = p;
+  static constexpr std::string_view kTokenPunctuation = "!#$%&'*+-.^_`|~";
+  while (p < end &&
+         ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+          kTokenPunctuation.find(*p) != std::string_view::npos))
+    ++p;
+  return p != start && p < end && *p == ' ';
 }
 
 }  // namespace
@@ -343,7 +354,7 @@ bool Connection::make_room() noexcept {
       for (auto& h : b.headers) h.name.offset -= shift, h.value.offset -= shift;
       if (!b.body_copied && b.body.length != 0) b.body.offset -= shift;
       b.head_start -= shift;
-      if (head_done_) b.head_end -= shift;
+      if (head_done_ && b.head_end != 0) b.head_end -= shift;
     }
     b.parsed = kept;
     b.length = kept + unparsed;
@@ -373,6 +384,7 @@ void Connection::parse() noexcept {
   while ((b.parsed < b.length || head_pending) && !stop_parsing_ && !backpressured() && !closed() &&
          !stream_) {
     const char* base = b.data.get();
+    const size_t started = b.parsed;
     head_pending = false;
     pause_ = Pause::none;
     llhttp_errno_t err = llhttp_execute(parser(), base + b.parsed, b.length - b.parsed);
@@ -389,6 +401,11 @@ void Connection::parse() noexcept {
         head_pending = true;
         check_head();
       } else if (pause_ == Pause::message) {
+        if (b.head_end == 0) {  // a bodiless request: its head ends where it does
+          b.head_end = static_cast<uint32_t>(b.parsed);
+          check_head();
+          if (stop_parsing_) break;
+        }
         dispatch();
       }
       continue;
@@ -400,7 +417,8 @@ void Connection::parse() noexcept {
       continue;
     }
     int status = error_status_ != 0 ? error_status_ : 400;
-    if (err == HPE_INVALID_METHOD) status = 501;  // RFC 9110 section 9.1: unknown method
+    if (err == HPE_INVALID_METHOD && unknown_method(base + started, base + b.length))
+      status = 501;  // RFC 9110 section 9.1: a well-formed method we do not know
     fail(status);
   }
 }
@@ -548,8 +566,12 @@ int Connection::on_header_value_complete() noexcept {
 
 int Connection::on_headers_complete() noexcept {
   head_done_ = true;
+  // check_head() needs the position of the end of the head. A request without a body ends
+  // there, so the pause at its end serves; one with a body must be checked before the body
+  // is read (413, 100-continue): pause here.
+  if ((parser()->flags & F_CHUNKED) == 0 && parser()->content_length == 0) return 0;
   pause_ = Pause::head;
-  return HPE_PAUSED;  // check_head() runs with the position of the end of the head
+  return HPE_PAUSED;
 }
 
 int Connection::on_body(const char* at, size_t length) noexcept {
@@ -590,6 +612,11 @@ void Connection::check_head() noexcept {
   ReadBuffer& b = *in_;
   const char* data = b.data.get();
   if (!strict_line_endings(data + b.head_start, data + b.head_end)) return fail(400);
+  // RFC 9112 section 3: method SP request-target SP HTTP-version, single spaces.
+  if (b.target.offset != b.method.end() + 1 || data[b.target.end()] != ' ' ||
+      data[b.target.end() + 1] == ' ')
+    return fail(400);
+  if (parser()->http_major == 0) return fail(400);  // no version: an HTTP/0.9 line
   if (parser()->http_major != 1) return fail(505);
   int hosts = 0;
   std::string_view host;

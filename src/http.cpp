@@ -7,12 +7,22 @@ namespace hs {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 // Fields a handler may not set: the connection owns framing and these values.
 bool reserved_field(std::string_view name) noexcept {
-  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
-         iequals(name, "Date") || iequals(name, "Server") || iequals(name, "Connection");
+  switch (name.size()) {  // the lengths of the five names
+    case 4:
+      return iequals(name, "Date");
+    case 6:
+      return iequals(name, "Server");
+    case 10:
+      return iequals(name, "Connection");
+    case 14:
+      return iequals(name, "Content-Length");
+    case 17:
+      return iequals(name, "Transfer-Encoding");
+    default:
+      return false;
+  }
 }
 
 // IMF-fixdate by hand: strftime's %a and %b follow the locale a host may have set.
@@ -46,13 +56,6 @@ size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 void Request::set(std::string_view method, std::string_view target, int major, int minor,
                   std::span<const Header> headers, std::string_view body,

@@ -23,8 +23,18 @@ struct Header {
   std::string_view value;  // optional whitespace around it removed
 };
 
-// Case-insensitive ASCII comparison, as field names and tokens are compared.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// Case-insensitive ASCII comparison, as field names and tokens are compared. Inline: the
+// size check alone settles most comparisons on the hot path.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
 
 class Request {
  public:

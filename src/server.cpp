@@ -6,12 +6,6 @@ namespace hs {
 
 namespace {
 
-// Sent to clients over max_connections, without reading their request.
-constexpr std::string_view k503 =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-    "Content-Length: 24\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-    "503 Service Unavailable\n";
-
 constexpr uint64_t kTickMs = 1000;
 
 }  // namespace
@@ -72,7 +66,21 @@ void Server::accept(UniqueFd fd) noexcept {
 
 void Server::refuse(UniqueFd fd) noexcept {
   ++refused_;
-  ::send(fd.get(), k503.data(), k503.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  // An answer like any other (Date, Server), sent without reading the request: one try,
+  // never blocking; the client may be gone already.
+  Response& response = shared_.response;
+  response.clear();
+  response.status = 503;
+  try {
+    response.set_header("Content-Type", "text/plain; charset=utf-8");
+    response.set_header("Retry-After", "1");
+    response.body.assign("503 Service Unavailable\n");
+    refusal_.clear();
+    serialize(response, {shared_.date.now(), shared_.server_name, "GET", true, false}, refusal_);
+  } catch (const std::bad_alloc&) {
+    return;
+  }
+  ::send(fd.get(), refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 void Server::closed(Connection& connection) noexcept {

@@ -81,6 +81,7 @@ class Server {
   std::vector<std::unique_ptr<Connection>> retired_;      // closed, freed before the sleep
   size_t count_ = 0;
   uint64_t refused_ = 0;
+  std::string refusal_;  // the 503, serialized again for each refused client
   Reactor::TimerId tick_timer_ = 0;
   Reactor::TimerId shutdown_timer_ = 0;
   std::function<void()> on_done_;
