@@ -1,0 +1,324 @@
+/*
+ * floor: the syscall-floor HTTP/1.1 server for the load benchmark.
+ *
+ * The least work a server over raw epoll can do per request, so that a real
+ * server's requests/s can be read as a ratio to it:
+ *   - one thread, non-blocking sockets, edge-triggered epoll;
+ *   - on a readable event: read until EAGAIN (or a short read), find every
+ *     complete request head ("\r\n\r\n"), keep a partial head for later;
+ *   - answer every head with the same canned 200 response, all responses of
+ *     one readable event in ONE write;
+ *   - per connection: accept4, epoll_ctl ADD, close; no setsockopt (Nagle
+ *     does not delay a single write per batch: the next request ACKs it);
+ *   - no parsing beyond the blank line, except one memmem for
+ *     "Connection: close" so that the new-connection-per-request scenario can
+ *     be measured (the response then says "Connection: close" and the
+ *     connection is closed after it, as every real server does).
+ * Requests with a body are not supported (a benchmark never sends one).
+ *
+ * Usage: floor PORT [ADDRESS]     (ADDRESS defaults to 127.0.0.1)
+ * Stops on SIGTERM / SIGINT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IN_CAP 16384u     /* per-connection input buffer */
+#define OUT_CAP 262144u   /* shared output scratch (single thread) */
+#define MAX_EVENTS 256
+
+static const char RESP_KEEP[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 16\r\n"
+    "\r\n"
+    "package main #14";
+static const char RESP_CLOSE[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 16\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "package main #14";
+#define RESP_KEEP_LEN (sizeof RESP_KEEP - 1)
+#define RESP_CLOSE_LEN (sizeof RESP_CLOSE - 1)
+
+struct conn {
+  int fd;
+  int closing;        /* a "Connection: close" head was answered */
+  int eof;            /* the peer has shut down its side */
+  size_t in_len;      /* bytes held in in[] (a partial head) */
+  char *pending;      /* unwritten output after a short write, or NULL */
+  size_t pending_len;
+  size_t pending_off;
+  struct conn *next_free; /* on g_free once closed */
+  char in[IN_CAP];
+};
+
+static volatile sig_atomic_t g_stop = 0;
+static char g_out[OUT_CAP];
+static struct conn *g_free; /* closed connections, reused: no malloc/brk per accept */
+
+static void on_signal(int sig) {
+  (void)sig;
+  g_stop = 1;
+}
+
+/* close() alone takes the fd out of the epoll set: no EPOLL_CTL_DEL syscall. */
+static void conn_close(struct conn *c) {
+  close(c->fd);
+  free(c->pending);
+  c->pending = NULL;
+  c->next_free = g_free;
+  g_free = c;
+}
+
+static struct conn *conn_new(int fd) {
+  struct conn *c = g_free;
+  if (c != NULL)
+    g_free = c->next_free;
+  else if ((c = malloc(sizeof *c)) == NULL)
+    return NULL;
+  c->fd = fd;
+  c->closing = 0;
+  c->eof = 0;
+  c->in_len = 0;
+  c->pending = NULL;
+  c->pending_len = c->pending_off = 0;
+  return c;
+}
+
+/* Write buf; keep what the socket did not take. Returns -1 on a fatal error. */
+static int conn_send(struct conn *c, const char *buf, size_t len) {
+  if (c->pending != NULL) { /* still blocked: queue behind what is pending */
+    char *p = realloc(c->pending, c->pending_len + len);
+    if (p == NULL) return -1;
+    memcpy(p + c->pending_len, buf, len);
+    c->pending = p;
+    c->pending_len += len;
+    return 0;
+  }
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = write(c->fd, buf + off, len - off);
+    if (w > 0) {
+      off += (size_t)w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) break;
+    return -1;
+  }
+  if (off < len) {
+    c->pending = malloc(len - off);
+    if (c->pending == NULL) return -1;
+    memcpy(c->pending, buf + off, len - off);
+    c->pending_len = len - off;
+    c->pending_off = 0;
+  }
+  return 0;
+}
+
+/* Flush pending output on EPOLLOUT. Returns -1 on a fatal error. */
+static int conn_flush(struct conn *c) {
+  while (c->pending != NULL && c->pending_off < c->pending_len) {
+    ssize_t w = write(c->fd, c->pending + c->pending_off,
+                      c->pending_len - c->pending_off);
+    if (w > 0) {
+      c->pending_off += (size_t)w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) return 0;
+    return -1;
+  }
+  free(c->pending);
+  c->pending = NULL;
+  c->pending_len = c->pending_off = 0;
+  return 0;
+}
+
+/*
+ * Count the complete heads in c->in, append one response per head to out,
+ * drop them from c->in and keep the partial rest. Returns bytes appended.
+ */
+static size_t take_heads(struct conn *c, char *out, size_t out_room) {
+  size_t used = 0;
+  size_t start = 0;
+  while (!c->closing) {
+    const char *h = c->in + start;
+    const char *end = memmem(h, c->in_len - start, "\r\n\r\n", 4);
+    if (end == NULL) break;
+    size_t head_len = (size_t)(end - h) + 4;
+    int close_it = memmem(h, head_len, "Connection: close", 17) != NULL;
+    size_t rl = close_it ? RESP_CLOSE_LEN : RESP_KEEP_LEN;
+    if (out_room - used < rl) break; /* caller writes, then calls again */
+    memcpy(out + used, close_it ? RESP_CLOSE : RESP_KEEP, rl);
+    used += rl;
+    start += head_len;
+    if (close_it) c->closing = 1;
+  }
+  if (start > 0) {
+    memmove(c->in, c->in + start, c->in_len - start);
+    c->in_len -= start;
+  }
+  return used;
+}
+
+/*
+ * Returns -1 when the connection must be closed now. A short read ends the
+ * loop (the socket is drained: no EAGAIN read needed) unless the peer has
+ * hung up: then read on to the 0 that says so, the edge will not come again.
+ */
+static int conn_readable(struct conn *c, int hup) {
+  size_t out_len = 0;
+  int eof = 0;
+  for (;;) {
+    if (c->closing || c->eof) break;
+    if (c->in_len == IN_CAP) return -1; /* a head larger than IN_CAP */
+    size_t room = IN_CAP - c->in_len;
+    ssize_t r = read(c->fd, c->in + c->in_len, room);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      return -1;
+    }
+    if (r == 0) {
+      eof = 1;
+      break;
+    }
+    c->in_len += (size_t)r;
+    for (;;) {
+      size_t n = take_heads(c, g_out + out_len, OUT_CAP - out_len);
+      out_len += n;
+      if (n == 0 || out_len + RESP_CLOSE_LEN <= OUT_CAP) break;
+      /* scratch full (only with huge pipelines): write what we have */
+      if (conn_send(c, g_out, out_len) < 0) return -1;
+      out_len = 0;
+    }
+    if ((size_t)r < room && !hup) break; /* short read: drained */
+  }
+  if (out_len > 0 && conn_send(c, g_out, out_len) < 0) return -1;
+  if (eof) c->eof = 1;
+  if ((c->eof || c->closing) && c->pending == NULL) return -1;
+  return 0;
+}
+
+static int listen_on(const char *addr, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((unsigned short)port);
+  if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+    close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4096) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s PORT [ADDRESS]\n", argv[0]);
+    return 2;
+  }
+  int port = atoi(argv[1]);
+  const char *addr = argc > 2 ? argv[2] : "127.0.0.1";
+  if (port <= 0 || port > 65535) {
+    fprintf(stderr, "floor: bad port %s\n", argv[1]);
+    return 2;
+  }
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  int lfd = listen_on(addr, port);
+  if (lfd < 0) {
+    perror("floor: listen");
+    return 1;
+  }
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    perror("floor: epoll_create1");
+    return 1;
+  }
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = EPOLLIN;
+  ev.data.ptr = NULL; /* NULL marks the listener */
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+    perror("floor: epoll_ctl");
+    return 1;
+  }
+
+  struct epoll_event events[MAX_EVENTS];
+  while (!g_stop) {
+    int n = epoll_wait(ep, events, MAX_EVENTS, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      perror("floor: epoll_wait");
+      return 1;
+    }
+    for (int i = 0; i < n; i++) {
+      struct conn *c = events[i].data.ptr;
+      if (c == NULL) {
+        for (;;) {
+          int cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+          if (cfd < 0) break; /* EAGAIN, or EMFILE etc.: try on next event */
+          struct conn *nc = conn_new(cfd);
+          if (nc == NULL) {
+            close(cfd);
+            continue;
+          }
+          struct epoll_event cev;
+          memset(&cev, 0, sizeof cev);
+          cev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+          cev.data.ptr = nc;
+          if (epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &cev) < 0) conn_close(nc);
+        }
+        continue;
+      }
+      uint32_t e = events[i].events;
+      if (e & EPOLLERR) {
+        conn_close(c);
+        continue;
+      }
+      if ((e & EPOLLOUT) && c->pending != NULL) {
+        if (conn_flush(c) < 0 ||
+            ((c->closing || c->eof) && c->pending == NULL)) {
+          conn_close(c);
+          continue;
+        }
+      }
+      if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
+        if (conn_readable(c, (e & (EPOLLRDHUP | EPOLLHUP)) != 0) < 0)
+          conn_close(c);
+      }
+    }
+  }
+  close(ep);
+  close(lfd);
+  return 0;
+}
