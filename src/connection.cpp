@@ -616,6 +616,9 @@ void Connection::check_head() noexcept {
   if (b.target.offset != b.method.end() + 1 || data[b.target.end()] != ' ' ||
       data[b.target.end() + 1] == ' ')
     return fail(400);
+  // No whitespace or control byte inside the target (llhttp lets a tab through).
+  for (const char* p = data + b.target.offset; p < data + b.target.end(); ++p)
+    if (static_cast<unsigned char>(*p) <= ' ' || *p == 0x7f) return fail(400);
   if (parser()->http_major == 0) return fail(400);  // no version: an HTTP/0.9 line
   if (parser()->http_major != 1) return fail(505);
   int hosts = 0;
