@@ -1,0 +1,168 @@
+// Request bodies (RFC 9112 section 6, RFC 9110 section 10.1.1): Content-Length and chunked
+// bodies reach the handler whole; a body is always consumed, whatever the method; Expect:
+// 100-continue is answered before the body is sent.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "integration_support.hpp"
+
+namespace hs::test {
+namespace {
+
+// Answers 200 with the body it received.
+void echo(const Request& request, Response& response) { response.body.assign(request.body()); }
+
+TEST(Bodies, HandsAContentLengthBodyToTheHandlerInFull) {
+  Recorder recorder;
+  TestServer server(TestServer::loopback(), recorder.handler());
+  Client c(server.port());
+  ASSERT_TRUE(c.send("POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "/small");
+  ASSERT_EQ(recorder.bodies().size(), 1u);
+  EXPECT_EQ(recorder.bodies()[0], "hello world");
+  EXPECT_FALSE(c.closed_by_peer(200));
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, HandsABodyLargerThanTheReadBufferToTheHandlerInFull) {
+  TestServer server(TestServer::loopback(), echo);
+  Client c(server.port());
+  std::string body;
+  for (int i = 0; body.size() < 200'000; ++i) body += std::to_string(i) + ",";
+  ASSERT_TRUE(c.send(
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+  // In pieces, as a slow client sends it.
+  for (size_t at = 0; at < body.size(); at += 7'000)
+    ASSERT_TRUE(c.send(std::string_view(body).substr(at, 7'000)));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), body.size());
+  EXPECT_TRUE(r.body == body) << "the body differs";
+  EXPECT_FALSE(c.closed_by_peer(200));
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, DecodesAChunkedBodyWithExtensionsAndTrailers) {
+  TestServer server(TestServer::loopback(), echo);
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "5;ext=1\r\nhello\r\n"
+             "6;name=\"quoted value\";flag\r\n world\r\n"
+             "A\r\n, chunked!\r\n"
+             "0\r\nX-Trailer: t\r\nX-Other: u\r\n\r\n"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "hello world, chunked!");
+  EXPECT_FALSE(c.closed_by_peer(200));
+
+  // The connection is still in step: a next request parses.
+  ASSERT_TRUE(c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nnext"));
+  ParsedResponse next = c.read_response();
+  EXPECT_EQ(next.status, 200);
+  EXPECT_EQ(next.body, "next");
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, DecodesAChunkedBodySentOneByteAtATime) {
+  TestServer server(TestServer::loopback(), echo);
+  Client c(server.port());
+  std::string request =
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nT: v\r\n\r\n";
+  for (char ch : request) ASSERT_TRUE(c.send(std::string_view(&ch, 1)));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "abcdefg");
+  EXPECT_FALSE(c.closed_by_peer(200));
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, ConsumesABodyOnGetSoThatTheNextPipelinedRequestStaysInStep) {
+  Recorder recorder;
+  TestServer server(TestServer::loopback(), recorder.handler());
+  Client c(server.port());
+  // A body that looks like a request: if it were not consumed, it would be answered.
+  const std::string body = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+  ASSERT_TRUE(
+      c.send("GET /1 HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) +
+             "\r\n\r\n" + body + "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  ParsedResponse first = c.read_response();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "/1");
+  ParsedResponse second = c.read_response();
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body, "/2");
+  EXPECT_EQ(recorder.targets(), (std::vector<std::string>{"/1", "/2"}));
+  ASSERT_EQ(recorder.bodies().size(), 2u);
+  EXPECT_EQ(recorder.bodies()[0], body);
+  EXPECT_FALSE(c.closed_by_peer(200));
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, SendsOneHundredContinueBeforeTheBodyThenTheFinalResponse) {
+  TestServer server(TestServer::loopback(), echo);
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  ParsedResponse interim = c.read_response();
+  EXPECT_EQ(interim.status, 100);
+  EXPECT_EQ(interim.raw, "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(c.send("hello"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_FALSE(c.closed_by_peer(200));
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, SendsOneHundredContinueForAChunkedBody) {
+  TestServer server(TestServer::loopback(), echo);
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+             "Expect: 100-Continue\r\n\r\n"));
+  ParsedResponse interim = c.read_response();
+  EXPECT_EQ(interim.status, 100);
+  ASSERT_TRUE(c.send("2\r\nok\r\n0\r\n\r\n"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok");
+  EXPECT_FALSE(c.closed_by_peer(200));
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, RejectsAnExpectedBodyOverTheLimitWith413AndNoContinue) {
+  ServerOptions options = TestServer::loopback();
+  options.limits.max_body_bytes = 1000;
+  Recorder recorder;
+  TestServer server(options, recorder.handler());
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n"
+             "Expect: 100-continue\r\n\r\n"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 413) << r.raw;  // the first response: no 100 before it
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(recorder.calls(), 0u);
+  expect_still_serving(server);
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, RejectsAnUnknownExpectationWith417) {
+  Recorder recorder;
+  TestServer server(TestServer::loopback(), recorder.handler());
+  expect_rejected(server,
+                  "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+                  "Expect: something-else\r\n\r\nhi",
+                  417);
+  EXPECT_EQ(recorder.calls(), 1u);  // only the GET of expect_still_serving
+  expect_clean_shutdown(server);
+}
+
+}  // namespace
+}  // namespace hs::test

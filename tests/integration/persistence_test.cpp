@@ -1,0 +1,110 @@
+// Persistent connections (RFC 9112 section 9.3): HTTP/1.1 stays open unless a side says
+// "close"; HTTP/1.0 closes unless the client asks for keep-alive.
+#include <gtest/gtest.h>
+
+#include "integration_support.hpp"
+
+namespace hs::test {
+namespace {
+
+TEST(Persistence, KeepsAnHttp11ConnectionOpenForASecondRequest) {
+  Recorder recorder;
+  TestServer server(TestServer::loopback(), recorder.handler());
+  Client c(server.port());
+  ASSERT_TRUE(c.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n"));
+  ParsedResponse first = c.read_response();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "/first");
+  EXPECT_NE(first.header("connection"), "close");
+  EXPECT_FALSE(c.closed_by_peer(200));
+
+  ASSERT_TRUE(c.send("GET /second HTTP/1.1\r\nHost: a\r\n\r\n"));
+  ParsedResponse second = c.read_response();
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body, "/second");
+  EXPECT_FALSE(c.closed_by_peer(200));
+  EXPECT_EQ(server.stats().accepted, 1u);  // both requests came on one connection
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, AnswersConnectionCloseWithConnectionCloseThenCloses) {
+  TestServer server;
+  Client c(server.port());
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(c.read_until_close(100), "");
+  expect_still_serving(server);
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, HonoursConnectionCloseAmongOtherConnectionOptions) {
+  TestServer server;
+  Client c(server.port());
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, Close\r\n\r\n"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, ClosesAnHttp10ConnectionByDefault) {
+  TestServer server;
+  Client c(server.port());
+  ASSERT_TRUE(c.send("GET / HTTP/1.0\r\n\r\n"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "package main #14");
+  EXPECT_NE(r.header("connection"), "keep-alive");
+  EXPECT_TRUE(c.closed_by_peer());
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, KeepsAnHttp10ConnectionOpenWhenTheClientAsksForKeepAlive) {
+  TestServer server;
+  Client c(server.port());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(c.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    ParsedResponse r = c.read_response();
+    EXPECT_EQ(r.status, 200) << "request " << i;
+    EXPECT_EQ(r.header("connection"), "keep-alive") << "request " << i;
+    EXPECT_EQ(r.body, "package main #14");
+    EXPECT_FALSE(c.closed_by_peer(200)) << "request " << i;
+  }
+  EXPECT_EQ(server.stats().accepted, 1u);
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, ClosesAfterAHandlerSetsConnectionClose) {
+  TestServer server(TestServer::loopback(), [](const Request&, Response& r) {
+    r.set_header("Connection", "close");
+    r.body = "bye";
+  });
+  Client c(server.port());
+  ASSERT_TRUE(c.send(kGet));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "bye");
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_EQ(r.headers.count("connection"), 1u);
+  EXPECT_TRUE(c.closed_by_peer());
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, ClosesWhenTheClientShutsDownItsWritingSideAfterTheAnswer) {
+  TestServer server;
+  Client c(server.port());
+  ASSERT_TRUE(c.send(kGet));
+  c.shutdown_write();
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_TRUE(eventually([&] { return server.connections() == 0; }));
+  expect_clean_shutdown(server);
+}
+
+}  // namespace
+}  // namespace hs::test
