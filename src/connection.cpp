@@ -295,7 +295,10 @@ void Connection::serve() noexcept {
     // or with parsed requests still waiting.
     bool stream_more = stream_ && !stream_->idle;
     bool waiting = !stream_ && in_ && in_->parsed < in_->length && !stop_parsing_;
-    if (!stream_more && !waiting) break;
+    // Reading stopped at the high-water mark with bytes still in the kernel: edge-triggered
+    // epoll will not report them again, so read on now.
+    bool unread = !stream_ && readable_ && !eof_ && !stop_parsing_;
+    if (!stream_more && !waiting && !unread) break;
   }
   settle();
 }
