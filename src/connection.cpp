@@ -99,17 +99,28 @@ bool strict_line_endings(const char* begin, const char* end) noexcept {
   return true;
 }
 
-// Whether a request line that llhttp refused for its method starts with a token and a space:
-// an unknown method (501), rather than garbage (400).
+// Whether a request line that llhttp refused for its method goes on, from the refused byte,
+// as a token up to a space: an unknown method (501), rather than garbage (400). llhttp has
+// accepted the bytes before it as a prefix of a method it knows, so they are token bytes.
+// When the bytes end first (a client sending slowly), the benefit of the doubt: 501.
 bool unknown_method(const char* p, const char* end) noexcept {
-  while (p < end && (*p == '\r' || *p == '\n')) ++p;  // empty lines before a request
   const char* start = p;
   static constexpr std::string_view kTokenPunctuation = "!#$%&'*+-.^_`|~";
   while (p < end &&
          ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
           kTokenPunctuation.find(*p) != std::string_view::npos))
     ++p;
-  return p != start && p < end && *p == ' ';
+  return p == end || (p != start && *p == ' ') || (p == start && *p == ' ');
+}
+
+// Whether the request line ends in a well-formed "HTTP/d.d" that llhttp refused.
+bool well_formed_version(const char* p, const char* end) noexcept {
+  std::string_view line(p, static_cast<size_t>(end - p));
+  size_t eol = line.find("\r\n");
+  if (eol == std::string_view::npos || eol < 8) return false;
+  std::string_view v = line.substr(eol - 8, 8);
+  return v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' && v[6] == '.' && v[7] >= '0' &&
+         v[7] <= '9' && line[eol - 9] == ' ';
 }
 
 }  // namespace
@@ -420,8 +431,10 @@ void Connection::parse() noexcept {
       continue;
     }
     int status = error_status_ != 0 ? error_status_ : 400;
-    if (err == HPE_INVALID_METHOD && unknown_method(base + started, base + b.length))
+    if (err == HPE_INVALID_METHOD && unknown_method(at ? at : base + started, base + b.length))
       status = 501;  // RFC 9110 section 9.1: a well-formed method we do not know
+    if (err == HPE_INVALID_VERSION && well_formed_version(base + started, base + b.length))
+      status = 505;  // "HTTP/3.0", "HTTP/1.2": a version, just not ours
     fail(status);
   }
 }
@@ -623,6 +636,9 @@ void Connection::check_head() noexcept {
   for (const char* p = data + b.target.offset; p < data + b.target.end(); ++p)
     if (static_cast<unsigned char>(*p) <= ' ' || *p == 0x7f) return fail(400);
   if (parser()->http_major == 0) return fail(400);  // no version: an HTTP/0.9 line
+  // RFC 9112 section 3.2.4: the asterisk form is for OPTIONS only.
+  if (b.target.length == 1 && data[b.target.offset] == '*' && parser()->method != HTTP_OPTIONS)
+    return fail(400);
   if (parser()->http_major != 1) return fail(505);
   int hosts = 0;
   std::string_view host;
@@ -631,10 +647,15 @@ void Connection::check_head() noexcept {
     std::string_view name(data + h.name.offset, h.name.length);
     // RFC 9112 section 5.1: no whitespace before the colon. llhttp lets only trailing
     // whitespace into a name, so the last byte tells.
-    if (!name.empty() && is_ows(name.back())) return fail(400);
+    if (name.empty() || is_ows(name.back())) return fail(400);
     if (iequals(name, "Host")) {
       ++hosts;
       host = trim_ows({data + h.value.offset, h.value.length});
+    } else if (iequals(name, "Transfer-Encoding") &&
+               !iequals(trim_ows({data + h.value.offset, h.value.length}), "chunked")) {
+      // llhttp accepts "gzip, chunked" and would hand over a body still gzipped: we decode
+      // no coding but chunked (RFC 9112 section 6.1: 501).
+      return fail(501);
     } else if (iequals(name, "Expect")) {
       expect = trim_ows({data + h.value.offset, h.value.length});
     }
@@ -855,6 +876,9 @@ void Connection::drain() noexcept {
   if (closed()) return;
   bool busy =
       in_message_ || stream_ || out_sent_ < out_.size() || (in_ && in_->parsed < in_->length);
+  // A request the client has sent but we have not read yet is in flight too.
+  char byte;
+  if (!busy && fd_ && ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1) busy = true;
   if (!busy || state_ == State::lingering) close();
 }
 

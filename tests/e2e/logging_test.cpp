@@ -185,10 +185,11 @@ TEST(Logging, LogFormatNoneFromTheEnvironmentWritesNoRequestLines) {
   EXPECT_EQ(lines_with(err, "uri:").size(), 0u) << err;
 }
 
-// A target with a quote, a backslash, an encoded newline, a tab, an invalid UTF-8 byte and a
-// U+2028 line separator: the parser accepts all of them raw.
+// A target with a quote, a backslash, an encoded newline, an invalid UTF-8 byte and a U+2028
+// line separator: the parser accepts all of them raw. (A raw tab is whitespace, which RFC 9112
+// does not allow in a target: that gets 400.)
 const std::string kHostileTarget =
-    "/a\"b\\c%0Ad\te\xff"
+    "/a\"b\\c%0Ade\xff"
     "f\xe2\x80\xa8g";
 
 TEST(Logging, AHostileTargetStaysOnOneTextLineQuotedAsLogrusQuotesIt) {
@@ -200,8 +201,8 @@ TEST(Logging, AHostileTargetStaysOnOneTextLineQuotedAsLogrusQuotesIt) {
   ASSERT_TRUE(server->wait_for_err("uri: /next", 1000)) << server->err();
   EXPECT_EQ(server.stop(SIGTERM), 0);
   std::string err = server->err();
-  // Go's strconv.Quote: \" \\ \t \xff \u2028; %0A stays as sent.
-  auto line = only_line(err, text_line(R"("uri: /a\"b\\c%0Ad\te\xfff\u2028g")"));
+  // Go's strconv.Quote: \" \\ \xff \u2028; %0A stays as sent.
+  auto line = only_line(err, text_line(R"("uri: /a\"b\\c%0Ade\xfff\u2028g")"));
   EXPECT_TRUE(line) << err;
   // Nothing leaked onto a line of its own: every line is a whole logrus line.
   for (const auto& l : lines(err))
@@ -218,9 +219,8 @@ TEST(Logging, AHostileTargetStaysOnOneJsonLineEscapedAsLogrusEscapesIt) {
   ASSERT_TRUE(server->wait_for_err("uri: /next", 1000)) << server->err();
   EXPECT_EQ(server.stop(SIGTERM), 0);
   std::string err = server->err();
-  // encoding/json: \" \\ \t, U+FFFD for the invalid byte, \u2028, and HTML escaping of <&>.
-  auto line =
-      only_line(err, json_line(R"("uri: /a\"b\\c%0Ad\te\ufffdf\u2028g\u003c\u0026\u003e")"));
+  // encoding/json: \" \\, U+FFFD for the invalid byte, \u2028, and HTML escaping of <&>.
+  auto line = only_line(err, json_line(R"("uri: /a\"b\\c%0Ade\ufffdf\u2028g\u003c\u0026\u003e")"));
   EXPECT_TRUE(line) << err;
   for (const auto& l : lines(err)) EXPECT_EQ(l.rfind("{\"level\":", 0), 0u) << l;
 }
