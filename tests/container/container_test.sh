@@ -262,7 +262,9 @@ section "4. run"
 free_port() {
     local i p
     for i in $(seq 1 50); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        # Below the kernel's ephemeral range (32768-60999 by default): a port that another
+        # program's outgoing connection holds cannot be told apart from a free one here.
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
         if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then continue; fi
         if command -v ss >/dev/null && ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then continue; fi
         echo "$p"; return 0
