@@ -53,8 +53,9 @@ options=(-Dfuzz=true -Dtests=true -Dbench=false -Dcontainer_tests=false
          -Dc_args=-fsanitize=fuzzer-no-link -Dcpp_args=-fsanitize=fuzzer-no-link)
 setup_log=$(mktemp)
 if [ -f "$build/build.ninja" ] && grep -q '"clang"' "$build/meson-info/intro-compilers.json" 2>/dev/null; then
-  # meson configure, not setup --reconfigure: Meson 1.0 drops -Dcpp_args given to the latter.
-  meson configure "$build" "${options[@]}" >"$setup_log" 2>&1 \
+  # Reconfigure first, so that options added to meson_options.txt since are known, then set
+  # them with meson configure: Meson 1.0 drops -Dcpp_args given to setup --reconfigure.
+  { meson setup --reconfigure "$build" && meson configure "$build" "${options[@]}"; } >"$setup_log" 2>&1 \
     || { cat "$setup_log"; fail "meson configure failed"; }
 else
   # A build dir made with another compiler cannot switch to clang: start it over (only if
@@ -71,12 +72,24 @@ rm -f "$setup_log"
 ninja -C "$build" -j "$jobs" "$target" || fail "build of $target failed"
 fuzzer="$build/$target"
 
-# Known, unfixed bugs in src/ (tests/fuzz/known_bugs): relaxed for the fuzzing run only.
-known=$(grep -vE '^[[:space:]]*(#|$)' tests/fuzz/known_bugs 2>/dev/null | paste -sd, -)
-[ -n "$known" ] && echo "fuzz: known bugs in src/ tolerated while fuzzing: $known"
-
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# Known, unfixed bugs in src/ (tests/fuzz/known_bugs): relaxed for the fuzzing run only.
+# A line is a name, then optionally "ubsan:CHECK:PATTERN" words: UBSan suppressions for it.
+known=$(grep -vE '^[[:space:]]*(#|$)' tests/fuzz/known_bugs 2>/dev/null | awk '{print $1}' | paste -sd, -)
+ubsan_suppressions=$(grep -vE '^[[:space:]]*(#|$)' tests/fuzz/known_bugs 2>/dev/null |
+  tr ' ' '\n' | sed -n 's/^ubsan://p')
+[ -n "$known" ] && echo "fuzz: known bugs in src/ tolerated while fuzzing: $known"
+
+# The inputs that showed them (tests/fuzz/regressions/, named after the bug): one that now
+# passes the strict checks means the bug looks fixed.
+for input in tests/fuzz/regressions/*; do
+  [ -f "$input" ] || continue
+  if "$fuzzer" -runs=1 "$input" >/dev/null 2>&1; then
+    echo "fuzz: regressions/$(basename "$input") passes strictly now: move it into corpus/ and drop its line from known_bugs"
+  fi
+done
 
 # --- Seed corpus: every seed must pass the invariants ------------------------------------
 meson test -C "$build" --no-rebuild --suite fuzz --print-errorlogs || fail "the seed corpus does not pass"
@@ -86,9 +99,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/connection-fuzz.XXXXXX")
 mkdir -p "$work/corpus" "$work/artifacts"
 cp tests/fuzz/corpus/* "$work/corpus/"
 log="$work/fuzz.log"
+fuzz_ubsan_options=$UBSAN_OPTIONS
+if [ -n "$ubsan_suppressions" ]; then
+  echo "$ubsan_suppressions" >"$work/ubsan.supp"
+  fuzz_ubsan_options=$UBSAN_OPTIONS:suppressions=$work/ubsan.supp
+  echo "fuzz: UBSan suppressions for known bugs: $(paste -sd' ' "$work/ubsan.supp")"
+fi
 echo "fuzz: fuzzing for ${seconds}s in $work"
 # -timeout: one input taking this long is a hang; the outer timeout bounds everything else.
-CONNECTION_FUZZ_KNOWN_BUGS="$known" timeout -k 10 $((seconds + 300)) "$fuzzer" \
+CONNECTION_FUZZ_KNOWN_BUGS="$known" UBSAN_OPTIONS="$fuzz_ubsan_options" timeout -k 10 $((seconds + 300)) "$fuzzer" \
   -max_total_time="$seconds" -max_len=4096 -timeout=25 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1
 rc=$?
@@ -110,6 +129,7 @@ if [ -e "${artifacts[0]}" ]; then
   for a in "${artifacts[@]}"; do
     cp "$a" "$build/fuzz-artifacts/"
     echo "fuzz: artifact $build/fuzz-artifacts/$(basename "$a") ($(wc -c <"$a") bytes); reproduce:"
+    echo "      CONNECTION_FUZZ_KNOWN_BUGS=$known UBSAN_OPTIONS=$fuzz_ubsan_options \\"
     echo "      $fuzzer $build/fuzz-artifacts/$(basename "$a")"
     od -A x -t x1z -v "$a" | head -n 40
   done

@@ -159,7 +159,7 @@ void check_request(const hs::Request& q, const hs::Limits& limits) {
   int hosts = 0, lengths = 0, encodings = 0;
   std::string_view content_length;
   for (const hs::Header& h : q.headers()) {
-    if (!known_bug("empty-field-name")) require(!h.name.empty(), "empty field name", ctx);
+    require(!h.name.empty(), "empty field name", ctx);
     for (char c : h.name) {
       if (c == ' ' && known_bug("space-in-field-name")) continue;
       require(is_tchar(c), "field name with a non-token byte", h.name);
@@ -423,8 +423,10 @@ void check_run(Outcome& o, const hs::ConnectionStats& before, const hs::Connecti
       auto host = p.field("X-Host");
       require(host && *host == s.host, "X-Host differs from the request's Host", p.raw);
       ++next_seq;
-    } else if (next_seq < o.seen.size() && o.seen[next_seq].threw) {
-      require(p.status == 500 && closes && p.body == "500 Internal Server Error\n",
+    } else if (p.status == 500) {
+      require(next_seq < o.seen.size() && o.seen[next_seq].threw,
+              "500 without a throwing handler", p.raw);
+      require(closes && p.body == "500 Internal Server Error\n",
               "a throwing handler did not get 500 and close", p.raw);
       ++throws;
       ++next_seq;
@@ -581,6 +583,16 @@ std::string difference(const Outcome& whole, const Outcome& pieces) {
     if (last && is_connection_error(a) && is_connection_error(b) &&
         (is_limit_error(a) || is_limit_error(b))) {
       ++g_tolerated_error_mismatches;
+      continue;
+    }
+    // Known bug "status-by-split": 501 (unknown method) and 505 (refused version) are told
+    // from 400 by looking at the bytes of one read only.
+    auto line_error = [](const Parsed& p) {
+      return p.status == 400 || p.status == 501 || p.status == 505;
+    };
+    if (last && is_connection_error(a) && is_connection_error(b) && line_error(a) &&
+        line_error(b) && known_bug("status-by-split")) {
+      ++g_tolerated_known_bug;
       continue;
     }
     return "response " + std::to_string(i) + " differs";
