@@ -40,19 +40,17 @@ struct ReadBuffer {
   size_t length = 0;  // bytes held: [0, length)
   size_t parsed = 0;  // bytes given to the parser: [0, parsed)
 
-  // The request in progress.
+  // The request in progress. The body is one run of the buffer: a chunked body is decoded
+  // in place, right after the head.
   Span method, target, body;
+  uint32_t line_start = 0;  // where the parser began the request (empty lines included)
   uint32_t head_start = 0, head_end = 0;
   std::vector<HeaderSpan> headers;
-  std::string body_copy;  // used once the body is not one run of the buffer (chunked)
-  bool body_copied = false;
 
   void reset_request() noexcept {
     method = target = body = Span{};
     head_start = head_end = 0;
     headers.clear();
-    body_copy.clear();
-    body_copied = false;
   }
 };
 
@@ -77,7 +75,6 @@ class BufferPool {
     if (!buffer || buffer->capacity != read_capacity_ || free_reads_.size() >= max_free_) return;
     buffer->length = buffer->parsed = 0;
     buffer->reset_request();
-    if (buffer->body_copy.capacity() > output_capacity_) std::string().swap(buffer->body_copy);
     free_reads_.push_back(std::move(buffer));
   }
 

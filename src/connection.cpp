@@ -13,6 +13,8 @@
 #include <exception>
 #include <string_view>
 
+#include "token.hpp"
+
 namespace hs {
 
 static_assert(sizeof(llhttp_t) <= Connection::kParserBytes && alignof(llhttp_t) <= 8);
@@ -99,28 +101,30 @@ bool strict_line_endings(const char* begin, const char* end) noexcept {
   return true;
 }
 
-// Whether a request line that llhttp refused for its method goes on, from the refused byte,
-// as a token up to a space: an unknown method (501), rather than garbage (400). llhttp has
-// accepted the bytes before it as a prefix of a method it knows, so they are token bytes.
-// When the bytes end first (a client sending slowly), the benefit of the doubt: 501.
-bool unknown_method(const char* p, const char* end) noexcept {
-  const char* start = p;
-  static constexpr std::string_view kTokenPunctuation = "!#$%&'*+-.^_`|~";
-  while (p < end &&
-         ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-          kTokenPunctuation.find(*p) != std::string_view::npos))
-    ++p;
-  return p == end || (p != start && *p == ' ') || (p == start && *p == ' ');
-}
+// How far a request line that llhttp refused is well formed: `method SP request-target SP
+// HTTP-version CRLF` (RFC 9112 section 3) with a token method, a target of visible bytes and
+// a version of the form HTTP/d.d. Lenient where llhttp is strict (any token, any digits):
+// what llhttp refused yet fits this shape is a method we do not know (501) or a version we do
+// not speak (505); what does not fit is malformed (400).
+enum class LineShape { partial_method, partial_target, partial_version, malformed, complete };
 
-// Whether the request line ends in a well-formed "HTTP/d.d" that llhttp refused.
-bool well_formed_version(const char* p, const char* end) noexcept {
-  std::string_view line(p, static_cast<size_t>(end - p));
-  size_t eol = line.find("\r\n");
-  if (eol == std::string_view::npos || eol < 8) return false;
-  std::string_view v = line.substr(eol - 8, 8);
-  return v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' && v[6] == '.' && v[7] >= '0' &&
-         v[7] <= '9' && line[eol - 9] == ' ';
+LineShape request_line_shape(std::string_view line) noexcept {
+  size_t i = 0;
+  while (i < line.size() && is_tchar(line[i])) ++i;
+  if (i == line.size()) return LineShape::partial_method;
+  if (i == 0 || line[i] != ' ') return LineShape::malformed;
+  size_t j = ++i;
+  while (j < line.size() && static_cast<unsigned char>(line[j]) > ' ' && line[j] != 0x7f) ++j;
+  if (j == line.size()) return LineShape::partial_target;
+  if (j == i || line[j] != ' ') return LineShape::malformed;
+  static constexpr std::string_view kVersion = "HTTP/d.d\r\n";
+  for (size_t k = 0; k < kVersion.size(); ++k) {
+    if (++j == line.size()) return LineShape::partial_version;
+    char c = line[j];
+    bool ok = kVersion[k] == 'd' ? (c >= '0' && c <= '9') : c == kVersion[k];
+    if (!ok) return LineShape::malformed;
+  }
+  return LineShape::complete;
 }
 
 }  // namespace
@@ -220,6 +224,7 @@ void Connection::receive(std::string_view bytes) noexcept {
 
 void Connection::receive_eof() noexcept {
   eof_ = true;
+  if (refused_error_ != 0) return fail(400);  // the line will not be finished now
   if (in_message_) close();
 }
 
@@ -338,6 +343,7 @@ bool Connection::read_some() noexcept {
   readable_ = false;
   if (n == 0) {
     eof_ = true;
+    if (refused_error_ != 0) fail(400);  // the refused line will not be finished now
   } else if (errno != EAGAIN) {
     close();  // ECONNRESET and friends
   }
@@ -351,10 +357,11 @@ bool Connection::make_room() noexcept {
   ReadBuffer& b = *in_;
   // Keep [keep_begin, keep_end) for the views of the request in progress, and the unparsed
   // bytes [parsed, length) right after them.
+  // A chunked body ends at body.end(): from there to `parsed` is framing already decoded.
   size_t keep_begin = b.parsed, keep_end = b.parsed;
-  if (in_message_ && b.method.length != 0) {
-    keep_begin = b.head_start;
-    keep_end = (head_done_ && b.body_copied) ? b.head_end : b.parsed;
+  if (in_message_ || refused_error_ != 0) {
+    keep_begin = b.line_start;
+    if (in_chunked_body_) keep_end = b.body.end();
   }
   size_t kept = keep_end - keep_begin;
   size_t unparsed = b.length - b.parsed;
@@ -362,13 +369,14 @@ bool Connection::make_room() noexcept {
     std::memmove(b.data.get(), b.data.get() + keep_begin, kept);
     std::memmove(b.data.get() + kept, b.data.get() + b.parsed, unparsed);
     uint32_t shift = static_cast<uint32_t>(keep_begin);
-    if (in_message_) {
-      b.method.offset -= shift;
-      b.target.offset -= shift;
+    if (in_message_ || refused_error_ != 0) {
+      if (b.method.length != 0) b.method.offset -= shift;
+      if (b.target.length != 0) b.target.offset -= shift;
       for (auto& h : b.headers) h.name.offset -= shift, h.value.offset -= shift;
-      if (!b.body_copied && b.body.length != 0) b.body.offset -= shift;
-      b.head_start -= shift;
-      if (head_done_ && b.head_end != 0) b.head_end -= shift;
+      if (b.body.length != 0 || in_chunked_body_) b.body.offset -= shift;
+      if (b.head_start != 0) b.head_start -= shift;
+      if (b.head_end != 0) b.head_end -= shift;
+      b.line_start -= shift;
     }
     b.parsed = kept;
     b.length = kept + unparsed;
@@ -397,23 +405,32 @@ void Connection::parse() noexcept {
   bool head_pending = false;
   while ((b.parsed < b.length || head_pending) && !stop_parsing_ && !backpressured() && !closed() &&
          !stream_) {
+    if (refused_error_ != 0 && !refused_line()) return;
+    if (in_chunked_body_) {
+      decode_chunked();
+      continue;
+    }
     const char* base = b.data.get();
-    const size_t started = b.parsed;
     head_pending = false;
     pause_ = Pause::none;
+    if (!in_message_) b.line_start = static_cast<uint32_t>(b.parsed);
     llhttp_errno_t err = llhttp_execute(parser(), base + b.parsed, b.length - b.parsed);
     if (err == HPE_OK) {
       b.parsed = b.length;
+      // Bytes llhttp skips without a callback (whitespace around field values) count too.
+      if (in_message_ && !head_done_ && b.parsed - b.line_start > max_head_wire_bytes()) fail(431);
       break;
     }
     const char* at = llhttp_get_error_pos(parser());
     if (at != nullptr) b.parsed = static_cast<size_t>(at - base);
     if (err == HPE_PAUSED) {
-      llhttp_resume(parser());
+      if (pause_ != Pause::head) llhttp_resume(parser());
       if (pause_ == Pause::head) {
         b.head_end = static_cast<uint32_t>(b.parsed);
-        head_pending = true;
         check_head();
+        if (in_chunked_body_ || stop_parsing_) continue;  // llhttp is not resumed
+        llhttp_resume(parser());
+        head_pending = true;
       } else if (pause_ == Pause::message) {
         if (b.head_end == 0) {  // a bodiless request: its head ends where it does
           b.head_end = static_cast<uint32_t>(b.parsed);
@@ -430,12 +447,85 @@ void Connection::parse() noexcept {
       llhttp_resume_after_upgrade(parser());
       continue;
     }
-    int status = error_status_ != 0 ? error_status_ : 400;
-    if (err == HPE_INVALID_METHOD && unknown_method(at ? at : base + started, base + b.length))
-      status = 501;  // RFC 9110 section 9.1: a well-formed method we do not know
-    if (err == HPE_INVALID_VERSION && well_formed_version(base + started, base + b.length))
-      status = 505;  // "HTTP/3.0", "HTTP/1.2": a version, just not ours
-    fail(status);
+    if (error_status_ == 0 && (err == HPE_INVALID_METHOD || err == HPE_INVALID_VERSION)) {
+      refused_error_ = err;
+      if (!refused_line()) return;
+      continue;
+    }
+    fail(error_status_ != 0 ? error_status_ : 400);
+  }
+}
+
+// llhttp refused the request line for its method or its version. Whether that is a method we
+// do not know (RFC 9110 section 15.6.2: 501), a version we do not speak (section 15.6.6: 505)
+// or a malformed line (400) is told by the whole line: until its end has come, the bytes are
+// only kept (as many as a request line may hold), so the answer does not depend on how the
+// line was split into reads. True when the line is to be parsed again.
+bool Connection::refused_line() noexcept {
+  ReadBuffer& b = *in_;
+  b.parsed = b.length;
+  char* data = b.data.get();
+  std::string_view line(data + b.line_start, b.length - b.line_start);
+  while (!line.empty() && (line.front() == '\r' || line.front() == '\n')) line.remove_prefix(1);
+  LineShape shape = request_line_shape(line);
+  int status = 400;
+  switch (shape) {
+    case LineShape::complete: {
+      if (refused_error_ == HPE_INVALID_METHOD) {
+        status = 501;
+        break;
+      }
+      // RFC 9110 section 2.5: a higher minor version of 1 is processed as 1.1, which llhttp 8
+      // cannot be told to do: the line is parsed again, saying 1.1.
+      size_t minor = static_cast<size_t>(line.data() - data) + line.find("\r\n") - 1;
+      if (data[minor - 2] == '1' && data[minor] > '1') {
+        data[minor] = '1';
+        b.parsed = static_cast<size_t>(line.data() - data);
+        refused_error_ = 0;
+        in_message_ = false;
+        llhttp_reset(parser());
+        return true;
+      }
+      status = 505;
+      break;
+    }
+    case LineShape::malformed:
+      break;
+    case LineShape::partial_method:
+    case LineShape::partial_target:
+    case LineShape::partial_version:
+      if (line.size() <= shared_.limits.max_target_bytes + 64) return false;  // wait for more
+      status = shape == LineShape::partial_target ? 414 : 400;
+      break;
+  }
+  fail(status);
+  return false;
+}
+
+// The head as sent, whitespace included, may exceed what the limits count by a request line's
+// framing and the whitespace around field values; not by more.
+size_t Connection::max_head_wire_bytes() const noexcept {
+  return shared_.limits.max_target_bytes + shared_.limits.max_header_bytes + 1024;
+}
+
+void Connection::decode_chunked() noexcept {
+  ReadBuffer& b = *in_;
+  size_t out = b.body.end();
+  ChunkedDecoder::Result r = chunked_.decode(b.data.get(), b.parsed, b.length, out);
+  b.body.length = static_cast<uint32_t>(out - b.body.offset);
+  switch (r) {
+    case ChunkedDecoder::Result::more:
+      return;
+    case ChunkedDecoder::Result::done:
+      in_chunked_body_ = false;
+      llhttp_reset(parser());  // it stopped at the head: the next request starts afresh
+      return dispatch();
+    case ChunkedDecoder::Result::bad:
+      return fail(400);
+    case ChunkedDecoder::Result::body_too_large:
+      return fail(413);
+    case ChunkedDecoder::Result::trailers_too_large:
+      return fail(431);
   }
 }
 
@@ -535,7 +625,6 @@ int Connection::on_url(const char* at, size_t length) noexcept {
 int Connection::on_header_field(const char* at, size_t length) noexcept {
   head_bytes_ += length;
   if (head_bytes_ > shared_.limits.max_header_bytes) return reject(431, "header section too large");
-  if (head_done_) return 0;  // a trailer field: counted, not kept
   ReadBuffer& b = *in_;
   if (!in_field_) {
     if (b.headers.size() == kMaxHeaders) return reject(431, "too many header fields");
@@ -551,7 +640,6 @@ int Connection::on_header_field(const char* at, size_t length) noexcept {
 int Connection::on_header_field_complete() noexcept {
   in_field_ = false;
   head_bytes_ += 4;  // ": " and CRLF, so that many empty fields still count
-  if (head_done_) return 0;
   HeaderSpan& h = in_->headers.back();
   h.value.offset = h.name.end();  // an empty value gets no on_header_value call
   return 0;
@@ -560,7 +648,6 @@ int Connection::on_header_field_complete() noexcept {
 int Connection::on_header_value(const char* at, size_t length) noexcept {
   head_bytes_ += length;
   if (head_bytes_ > shared_.limits.max_header_bytes) return reject(431, "header section too large");
-  if (head_done_) return 0;
   Span& v = in_->headers.back().value;
   if (!in_value_) {
     in_value_ = true;
@@ -590,27 +677,13 @@ int Connection::on_headers_complete() noexcept {
   return HPE_PAUSED;
 }
 
+// A Content-Length body: one run of the buffer, however many reads it took (chunked bodies
+// are decoded by decode_chunked(), not here).
 int Connection::on_body(const char* at, size_t length) noexcept {
-  ReadBuffer& b = *in_;
-  size_t total = (b.body_copied ? b.body_copy.size() : b.body.length) + length;
-  if (total > shared_.limits.max_body_bytes) return reject(413, "body too large");
-  uint32_t offset = offset_of(at);
-  if (!b.body_copied && (b.body.length == 0 || offset == b.body.end())) {
-    // One run of the buffer so far (always so for Content-Length): no copy.
-    if (b.body.length == 0) b.body.offset = offset;
-    b.body.length += static_cast<uint32_t>(length);
-    return 0;
-  }
-  // Chunk framing between the pieces: assemble the decoded body.
-  try {
-    if (!b.body_copied) {
-      b.body_copy.assign(b.data.get() + b.body.offset, b.body.length);
-      b.body_copied = true;
-    }
-    b.body_copy.append(at, length);
-  } catch (const std::bad_alloc&) {
-    return reject(413, "out of memory for the body");
-  }
+  Span& body = in_->body;
+  if (body.length + length > shared_.limits.max_body_bytes) return reject(413, "body too large");
+  if (body.length == 0) body.offset = offset_of(at);
+  body.length += static_cast<uint32_t>(length);
   return 0;
 }
 
@@ -627,6 +700,7 @@ int Connection::on_message_complete() noexcept {
 void Connection::check_head() noexcept {
   ReadBuffer& b = *in_;
   const char* data = b.data.get();
+  if (b.head_end - b.line_start > max_head_wire_bytes()) return fail(431);
   if (!strict_line_endings(data + b.head_start, data + b.head_end)) return fail(400);
   // RFC 9112 section 3: method SP request-target SP HTTP-version, single spaces.
   if (b.target.offset != b.method.end() + 1 || data[b.target.end()] != ' ' ||
@@ -645,9 +719,8 @@ void Connection::check_head() noexcept {
   std::string_view expect;
   for (const HeaderSpan& h : b.headers) {
     std::string_view name(data + h.name.offset, h.name.length);
-    // RFC 9112 section 5.1: no whitespace before the colon. llhttp lets only trailing
-    // whitespace into a name, so the last byte tells.
-    if (name.empty() || is_ows(name.back())) return fail(400);
+    // RFC 9110 section 5.1: a token. llhttp 8 lets spaces into a name ("A B", "Host :").
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) return fail(400);
     if (iequals(name, "Host")) {
       ++hosts;
       host = trim_ows({data + h.value.offset, h.value.length});
@@ -664,6 +737,10 @@ void Connection::check_head() noexcept {
   if (hosts > 1 || (hosts == 0 && parser()->http_minor >= 1) || !valid_host(host)) return fail(400);
   bool chunked = (parser()->flags & F_CHUNKED) != 0;
   if (!chunked && parser()->content_length > shared_.limits.max_body_bytes) return fail(413);
+  head_.method = parser()->method;
+  head_.major = parser()->http_major;
+  head_.minor = parser()->http_minor;
+  head_.keep_alive = llhttp_should_keep_alive(parser()) != 0;
   if (!expect.empty()) {
     if (!iequals(expect, "100-continue")) return fail(417);
     bool has_body = chunked || parser()->content_length > 0;
@@ -673,14 +750,18 @@ void Connection::check_head() noexcept {
       out_.append(k100Continue);
     }
   }
+  // CONNECT has no body in llhttp's reading (what follows its head would be the tunnel), so
+  // neither in ours.
+  if (chunked && parser()->method != HTTP_CONNECT) {
+    in_chunked_body_ = true;
+    chunked_.start(shared_.limits.max_body_bytes, shared_.limits.max_header_bytes);
+    b.body = Span{b.head_end, 0};
+  }
 }
 
 void Connection::dispatch() noexcept {
   ReadBuffer& b = *in_;
   const char* data = b.data.get();
-  // llhttp 8 accepts a bare LF ending the last chunk's trailer section.
-  if ((parser()->flags & F_CHUNKED) && (b.parsed < 2 || data[b.parsed - 2] != '\r'))
-    return fail(400);
 
   size_t count = b.headers.size();
   for (size_t i = 0; i < count; ++i) {
@@ -689,17 +770,16 @@ void Connection::dispatch() noexcept {
                           trim_ows({data + h.value.offset, h.value.length})};
   }
   std::string_view method(data + b.method.offset, b.method.length);
-  std::string_view body = b.body_copied ? std::string_view(b.body_copy)
-                                        : std::string_view(data + b.body.offset, b.body.length);
-  bool keep_alive = llhttp_should_keep_alive(parser()) != 0;
+  std::string_view body(data + b.body.offset, b.body.length);
+  bool keep_alive = head_.keep_alive;
   Request& request = shared_.request;
-  request.set(method, {data + b.target.offset, b.target.length}, parser()->http_major,
-              parser()->http_minor, {shared_.headers.data(), count}, body, keep_alive);
+  request.set(method, {data + b.target.offset, b.target.length}, head_.major, head_.minor,
+              {shared_.headers.data(), count}, body, keep_alive);
   Response& response = shared_.response;
   response.clear();
 
   bool failed = false;
-  if (parser()->method == HTTP_CONNECT) {
+  if (head_.method == HTTP_CONNECT) {
     // A 2xx to CONNECT would promise a tunnel (RFC 9110 section 9.3.6); we are no proxy.
     response.status = 501;
     response.set_header("Content-Type", "text/plain; charset=utf-8");
@@ -726,14 +806,14 @@ void Connection::dispatch() noexcept {
   using Framing = ResponseContext::Framing;
   Framing framing = Framing::length;
   if (response.streaming()) {
-    framing = parser()->http_minor >= 1 ? Framing::chunked : Framing::until_close;
+    framing = head_.minor >= 1 ? Framing::chunked : Framing::until_close;
     if (framing == Framing::until_close) close = true;
   }
   ResponseContext context{shared_.date.now(),
                           shared_.server_name,
                           method,
                           close,
-                          keep_alive && parser()->http_minor == 0 && !close,
+                          keep_alive && head_.minor == 0 && !close,
                           framing};
   try {
     prepare_output();

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "buffer_pool.hpp"
+#include "chunked_decoder.hpp"
 #include "http.hpp"
 #include "list.hpp"
 #include "log.hpp"
@@ -51,7 +52,10 @@ inline constexpr size_t kMaxHeaders = 100;
 
 // Every limit and timeout a connection enforces. The defaults are the server's defaults.
 struct Limits {
-  size_t max_header_bytes = 8 * 1024;    // the header fields of one request (431 past it)
+  // The header fields of one request (431 past it). The whole head, as sent (whitespace
+  // included), is held to max_target_bytes + max_header_bytes + 1 KiB; a chunked body's
+  // trailer section to max_header_bytes.
+  size_t max_header_bytes = 8 * 1024;
   size_t max_target_bytes = 8 * 1024;    // the request-target (414 past it)
   size_t max_body_bytes = 1024 * 1024;   // a request body, decoded (413 past it)
   uint64_t header_timeout_ms = 10'000;   // first byte to end of head (408)
@@ -164,6 +168,9 @@ class Connection final : public IoHandler, private ListLink {
   void settle() noexcept;
   void enter(State state, uint64_t timeout_ms) noexcept;
   void check_head() noexcept;
+  void decode_chunked() noexcept;
+  bool refused_line() noexcept;
+  size_t max_head_wire_bytes() const noexcept;
   void dispatch() noexcept;
   void fail(int status) noexcept;
   void respond(int status, std::string_view body, bool close) noexcept;
@@ -192,14 +199,27 @@ class Connection final : public IoHandler, private ListLink {
   size_t out_sent_ = 0;
   std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
 
+  // What dispatch() needs of the head, taken when it is checked (the parser is reset after a
+  // chunked body, which it does not read).
+  struct Head {
+    uint8_t method = 0;  // llhttp_method
+    uint8_t major = 0, minor = 0;
+    bool keep_alive = false;
+  };
+  Head head_;
+  ChunkedDecoder chunked_;
   size_t head_bytes_ = 0;  // header field bytes of the request being parsed
   int error_status_ = 0;   // set by a callback that stops the parser
+  // llhttp refused a request line whose status (400, 501, 505) depends on bytes that have not
+  // come yet: the llhttp error, until they do.
+  int refused_error_ = 0;
   Pause pause_ = Pause::none;
-  bool readable_ = false;    // the kernel may hold unread bytes
-  bool eof_ = false;         // the client will send nothing more
-  bool hangup_ = false;      // epoll reported the peer's shutdown: read on to the EOF
-  bool in_message_ = false;  // a request has begun and is not yet answered
-  bool head_done_ = false;   // its head is complete (trailers follow chunked bodies)
+  bool in_chunked_body_ = false;  // the body is ours to decode, not llhttp's
+  bool readable_ = false;         // the kernel may hold unread bytes
+  bool eof_ = false;              // the client will send nothing more
+  bool hangup_ = false;           // epoll reported the peer's shutdown: read on to the EOF
+  bool in_message_ = false;       // a request has begun and is not yet answered
+  bool head_done_ = false;        // its head is complete
   bool in_field_ = false, in_value_ = false;
   bool answered_any_ = false;  // at least one response written: "idle" means kept alive
   bool stop_parsing_ = false;  // after an error or a final response: parse nothing more

@@ -29,8 +29,7 @@ TEST(BufferPool, ReusesAReturnedReadBufferEmptied) {
   b->parsed = 60;
   b->method = Span{0, 3};
   b->headers.push_back(HeaderSpan{Span{10, 4}, Span{16, 2}});
-  b->body_copy = "chunked body";
-  b->body_copied = true;
+  b->body = Span{20, 5};
   pool.put_read(std::move(b));
   EXPECT_EQ(pool.free_reads(), 1u);
 
@@ -42,8 +41,7 @@ TEST(BufferPool, ReusesAReturnedReadBufferEmptied) {
   EXPECT_EQ(again->parsed, 0u);
   EXPECT_EQ(again->method.length, 0u);
   EXPECT_TRUE(again->headers.empty());
-  EXPECT_TRUE(again->body_copy.empty());
-  EXPECT_FALSE(again->body_copied);
+  EXPECT_EQ(again->body.length, 0u);
 }
 
 TEST(BufferPool, DoesNotKeepAReadBufferThatGrew) {
@@ -54,16 +52,6 @@ TEST(BufferPool, DoesNotKeepAReadBufferThatGrew) {
   pool.put_read(std::move(b));
   EXPECT_EQ(pool.free_reads(), 0u);
   EXPECT_EQ(pool.get_read()->capacity, kRead);  // a fresh standard-size one instead
-}
-
-TEST(BufferPool, ReleasesALargeChunkedBodyCopyButKeepsTheBuffer) {
-  BufferPool pool(kRead, kOutput, kMaxFree);
-  auto b = pool.get_read();
-  b->body_copy.assign(kOutput * 2, 'x');
-  b->body_copied = true;
-  pool.put_read(std::move(b));
-  ASSERT_EQ(pool.free_reads(), 1u);
-  EXPECT_LE(pool.get_read()->body_copy.capacity(), kOutput);
 }
 
 TEST(BufferPool, KeepsAtMostMaxFreeReadBuffers) {

@@ -59,6 +59,27 @@ const std::vector<Case>& cases() {
        "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n"
        "abc",
        2},
+      // Decoded in place (ChunkedDecoder): several extensions on one chunk (which llhttp 8.1
+      // refuses), a trailer, then a pipelined request right after the final CRLF.
+      {"chunked with several extensions, then a pipelined request",
+       "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3;a=b;c=\"d;e\"\r\nabc\r\n02 ; f\r\nde\r\n0\r\nT: 1\r\n\r\n"
+       "GET /y HTTP/1.1\r\nHost: h\r\n\r\n",
+       2},
+  };
+  return all;
+}
+
+// Requests llhttp refuses for their method or version: the status must not depend on how
+// the request line arrives (the bytes that decide may come in a later read).
+const std::vector<std::pair<std::string, std::string>>& refused_lines() {
+  static const std::vector<std::pair<std::string, std::string>> all = {
+      {"BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 501 "},  // a token: unknown method
+      {"BRE1\r\nHost: h\r\n\r\n", "HTTP/1.1 400 "},                // no target: malformed
+      {"GE{T / HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 400 "},     // not a token
+      {"GET / HTTP/3.0\r\nHost: h\r\n\r\n", "HTTP/1.1 505 "},      // a version, not ours
+      {"GET / HTTP/1.2\r\nHost: h\r\n\r\n", "HTTP/1.1 200 "},      // served as 1.1
+      {"GET / HTTP/1.1 x\r\nHost: h\r\n\r\n", "HTTP/1.1 400 "},    // junk after the version
   };
   return all;
 }
@@ -219,6 +240,43 @@ TEST_F(ConnectionAssembly, ParsesTheSameRequestsWhateverTheSplitPoint) {
       if (got.seen != expected.seen || got.responses != expected.responses) break;  // one report
     }
   }
+}
+
+TEST_F(ConnectionAssembly, AnswersARefusedRequestLineTheSameWhateverTheSplitPoint) {
+  for (const auto& [bytes, status] : refused_lines()) {
+    SCOPED_TRACE(bytes);
+    Case c{"refused", bytes, 1};
+    Outcome whole = run(c, in_one_write());
+    ASSERT_EQ(whole.responses.size(), 1u);
+    EXPECT_TRUE(whole.responses[0].starts_with(status)) << whole.responses[0];
+    if (status == "HTTP/1.1 200 ") {
+      ASSERT_EQ(whole.seen.size(), 1u);
+      EXPECT_EQ(whole.seen[0].minor, 1);  // RFC 9110 section 2.5
+    } else {
+      EXPECT_TRUE(whole.seen.empty());
+    }
+    for (size_t split = 1; split < bytes.size(); ++split) {
+      SCOPED_TRACE("split after byte " + std::to_string(split));
+      Outcome got = run(c, [split](Client& client, const std::string& all) {
+        if (!client.send(std::string_view(all).substr(0, split))) return false;
+        pause();
+        return client.send(std::string_view(all).substr(split));
+      });
+      EXPECT_EQ(got.responses, whole.responses);
+      if (got.responses != whole.responses) break;  // one report
+    }
+  }
+}
+
+TEST_F(ConnectionAssembly, AnswersAnUnfinishedRefusedLineWhenTheClientStopsSending) {
+  // "BRE" could still become a method: the answer waits for the rest, and is 400 once the
+  // client has shut down its side instead.
+  Client client(server_.port());
+  ASSERT_TRUE(client.send("BRE"));
+  pause();
+  ::shutdown(client.fd(), SHUT_WR);
+  auto r = client.read_response(3000);
+  EXPECT_EQ(r.status, 400);
 }
 
 TEST_F(ConnectionAssembly, ParsesPipelinedRequestsSplitInsideTheSecondOnTheSameConnection) {
