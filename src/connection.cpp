@@ -467,7 +467,10 @@ bool Connection::refused_line() noexcept {
   char* data = b.data.get();
   std::string_view line(data + b.line_start, b.length - b.line_start);
   while (!line.empty() && (line.front() == '\r' || line.front() == '\n')) line.remove_prefix(1);
-  LineShape shape = request_line_shape(line);
+  // Only as much as a request line may hold is looked at, so a line that is too long is
+  // refused the same way whether it arrived whole or in pieces.
+  const size_t max_line = shared_.limits.max_target_bytes + 64;
+  LineShape shape = request_line_shape(line.substr(0, max_line));
   int status = 400;
   switch (shape) {
     case LineShape::complete: {
@@ -494,7 +497,7 @@ bool Connection::refused_line() noexcept {
     case LineShape::partial_method:
     case LineShape::partial_target:
     case LineShape::partial_version:
-      if (line.size() <= shared_.limits.max_target_bytes + 64) return false;  // wait for more
+      if (line.size() <= max_line) return false;  // wait for more
       status = shape == LineShape::partial_target ? 414 : 400;
       break;
   }

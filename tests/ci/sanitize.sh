@@ -18,8 +18,8 @@
 #   SANITIZE_JOBS        ninja -j and meson test --num-processes, default 2
 #   SANITIZE_TIMEOUT_MULTIPLIER  meson test -t, default 3 (sanitized code is 2-3x slower)
 #   SANITIZE_SUITES      space-separated, default "unit integration e2e conformance hostile"
-#   SANITIZE_HARDENING_TESTS=1  configure -Dhardening_tests=true, which registers the
-#                        conformance and hostile suites (off by default, as in the project)
+#   SANITIZE_HARDENING_TESTS=0  configure -Dhardening_tests=false: leaves out the conformance
+#                        and hostile suites (registered by default)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -41,11 +41,11 @@ extra_cpp_args=()
 if ! ${CXX:-c++} --version 2>/dev/null | grep -qi clang; then
   extra_cpp_args=(-Dcpp_args=-Wno-error=maybe-uninitialized)
 fi
-# The conformance and hostile suites are registered only with -Dhardening_tests=true (off
-# by default until they are all green): SANITIZE_HARDENING_TESTS=1 adds them.
+# The conformance and hostile suites are registered with -Dhardening_tests=true (the
+# default): SANITIZE_HARDENING_TESTS=0 leaves them out.
 hardening_args=()
 if grep -q "option('hardening_tests'" meson_options.txt 2>/dev/null; then
-  if [ "${SANITIZE_HARDENING_TESTS:-0}" = 1 ]; then
+  if [ "${SANITIZE_HARDENING_TESTS:-1}" = 1 ]; then
     hardening_args=(-Dhardening_tests=true)
   else
     hardening_args=(-Dhardening_tests=false)

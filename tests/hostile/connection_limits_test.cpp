@@ -94,8 +94,8 @@ void close_all(std::vector<int>& fds) {
 }
 
 TEST(ConnectionLimits, ExcessConnectionsGet503AndTheSaturatedServerIdles) {
-  const int max_connections = hostile::pick(500, 1000);
-  const int clients = hostile::pick(2000, 5000);
+  const int max_connections = hostile::pick(500, 2000);
+  const int clients = hostile::pick(2000, 10000);
   ASSERT_GE(bb::raise_nofile(static_cast<rlim_t>(clients + 200)),
             static_cast<rlim_t>(clients + 200))
       << "this test needs more descriptors than RLIMIT_NOFILE allows";
