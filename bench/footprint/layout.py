@@ -10,7 +10,8 @@ process actually uses, and the windows mapped around them, a few dozen instead o
 
 How: links httpserver again with a map (-Wl,-Map), runs it under valgrind --tool=lackey
 (every instruction and data address) through start-up, a few requests (keep-alive, close,
-pipelined, a 404) and a second of idle, stops it with SIGTERM, and maps the addresses to the
+pipelined, HTTP/1.0) and a second of idle, stops it with SIGTERM (once with one reactor, once
+with --workers 2), and maps the addresses to the
 archive members (libc.a, libstdc++.a, libgcc*.a) whose input sections they fall in. Our own
 code is matched by fixed patterns in the script, not by this list.
 
@@ -108,13 +109,13 @@ def exchange(port, data):
             pass
 
 
-def trace(binary, workdir):
+def trace(binary, workdir, flags):
     """Runs binary under lackey; returns the path of the trace."""
     port = free_port()
-    out = os.path.join(workdir, "lackey.out")
+    out = os.path.join(workdir, f"lackey{len(flags)}.out")
     err = open(os.path.join(workdir, "server.err"), "w")
     proc = subprocess.Popen(["valgrind", "--tool=lackey", "--trace-mem=yes", f"--log-file={out}",
-                             binary, "--address", "127.0.0.1", "--port", str(port)],
+                             binary, "--address", "127.0.0.1", "--port", str(port)] + flags,
                             stdout=subprocess.DEVNULL, stderr=err)
     try:
         deadline = time.time() + 60
@@ -183,8 +184,11 @@ def main():
         say("relinking", build, "with a map")
         binary, mapfile = link_with_map(build, workdir)
         sections = read_map(mapfile)
-        say("tracing start-up and requests under valgrind (about a minute)")
-        seen = touched(sections, trace(binary, workdir))
+        seen = set()
+        # One reactor, then two (threads, a second malloc arena; requests reach either).
+        for flags in ([], ["--workers", "2"]):
+            say("tracing start-up and requests under valgrind", *flags)
+            seen |= touched(sections, trace(binary, workdir, flags))
         archives = {}
         for _, _, _, path in sections:
             m = re.match(r"^(.*/([^/]+\.a))\(", path)
