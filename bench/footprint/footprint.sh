@@ -144,7 +144,8 @@ measure() {
   wait "$server_pid" 2>/dev/null || true
   server_pid=
 }
-get() { sed -n "s/^$2=//p" "$work/$1.mem" 2>/dev/null; }
+# A server that was skipped or failed has no .mem file: an empty value, not an error (set -e).
+get() { if [ -f "$work/$1.mem" ]; then sed -n "s/^$2=//p" "$work/$1.mem"; fi; }
 
 port=$(free_port)
 measure httpserver "$port" "$build/src/httpserver" --address 127.0.0.1 --port "$port" \
