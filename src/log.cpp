@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 #include <utility>
 
 namespace hs {
@@ -89,17 +91,16 @@ Logger::~Logger() {
 }
 
 void Logger::info(std::string_view prefix, std::string_view value) noexcept {
-  line("info", prefix, value);
+  line(kInfo, prefix, value);
 }
 void Logger::warn(std::string_view prefix, std::string_view value) noexcept {
-  line("warning", prefix, value);
+  line(kWarning, prefix, value);
 }
 void Logger::error(std::string_view prefix, std::string_view value) noexcept {
-  line("error", prefix, value);
+  line(kError, prefix, value);
 }
 
-std::string_view Logger::timestamp() noexcept {
-  std::time_t t = std::time(nullptr);
+std::string_view Logger::timestamp(std::time_t t) noexcept {
   if (t != stamp_second_) {
     stamp_second_ = t;
     std::tm tm;
@@ -124,14 +125,34 @@ std::string_view Logger::timestamp() noexcept {
 
 namespace {
 
-// logrus quotes a text value unless every byte is one of these.
-bool needs_quoting(std::string_view value) noexcept {
-  for (char c : value) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' || c == '+';
-    if (!plain) return true;
+// What a byte allows, as bits; a string allows what all of its bytes allow (the AND of
+// theirs), which one pass over a table tells. Most request-targets are copied as they are.
+enum : uint8_t {
+  kBare = 1,         // logrus leaves a text value unquoted when every byte is one of these
+  kGoVerbatim = 2,   // strconv.Quote copies it as is: printable ASCII but '"' and '\\'
+  kJsonVerbatim = 4  // encoding/json copies it as is: kGoVerbatim, DEL, but not '<', '>', '&'
+};
+
+constexpr auto kByteKinds = [] {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0x20; c <= 0x7f; ++c) {
+    uint8_t kinds = 0;
+    bool bare = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' || c == '+';
+    if (bare) kinds |= kBare;
+    if (c != 0x7f && c != '"' && c != '\\') kinds |= kGoVerbatim;
+    if (c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') kinds |= kJsonVerbatim;
+    table[static_cast<size_t>(c)] = kinds;
   }
-  return false;
+  return table;
+}();
+
+uint8_t byte_kinds(std::string_view s, uint8_t kinds) noexcept {
+  // Stopping once nothing is left also keeps GCC from vectorizing the loop, which costs more
+  // than it saves on strings as short as request-targets.
+  for (size_t i = 0; i < s.size() && kinds != 0; ++i)
+    kinds &= kByteKinds[static_cast<unsigned char>(s[i])];
+  return kinds;
 }
 
 // Printable ASCII other than '"' and '\\' is copied as is by both escapers, in runs.
@@ -288,8 +309,32 @@ void Logger::append_json_string(std::string& out, std::string_view value) {
   out.push_back('"');
 }
 
-void Logger::line(std::string_view level, std::string_view prefix,
-                  std::string_view value) noexcept {
+void Logger::format_frame(Level level, std::time_t t) noexcept {
+  static constexpr std::string_view kNames[kLevels] = {"info", "warning", "error"};
+  Frame& f = frames_[level];
+  std::string_view stamp = timestamp(t);
+  std::string_view name = kNames[level];
+  auto build = [](char* out, std::initializer_list<std::string_view> pieces) {
+    size_t n = 0;
+    for (std::string_view piece : pieces) {
+      std::memcpy(out + n, piece.data(), piece.size());
+      n += piece.size();
+    }
+    return static_cast<uint8_t>(n);
+  };
+  // At most 25 bytes of stamp and 7 of level name: each part fits in its 64 bytes.
+  if (options_.format == LogFormat::text) {
+    // Fields in logrus's order: time, level, msg.
+    f.start_length = build(f.start, {"time=\"", stamp, "\" level=", name, " msg="});
+    f.end_length = build(f.end, {"\n"});
+  } else {
+    f.start_length = build(f.start, {"{\"level\":\"", name, "\",\"msg\":\""});
+    f.end_length = build(f.end, {"\",\"time\":\"", stamp, "\"}\n"});
+  }
+  f.second = t;
+}
+
+void Logger::line(Level level, std::string_view prefix, std::string_view value) noexcept {
   if (!enabled()) return;
   if (sent_ > 0 && sent_ == buffer_.size()) {
     buffer_.clear();
@@ -299,31 +344,54 @@ void Logger::line(std::string_view level, std::string_view prefix,
   std::string& out = buffer_;
   size_t mark = out.size();
   try {
-    std::string_view stamp = timestamp();
-    if (options_.format == LogFormat::text) {
-      // Fields in logrus's order (time, level, msg); the prefix is ASCII, so escaping the two
-      // pieces one after the other equals escaping their concatenation.
-      out.append("time=\"").append(stamp).append("\" level=").append(level).append(" msg=");
-      if (needs_quoting(prefix) || needs_quoting(value) || (prefix.empty() && value.empty())) {
+    std::time_t now = std::time(nullptr);  // vDSO: no system call
+    if (now != frames_[level].second) [[unlikely]]
+      format_frame(level, now);
+    const Frame& f = frames_[level];
+    bool text = options_.format == LogFormat::text;
+    uint8_t kinds = byte_kinds(value, byte_kinds(prefix, kBare | kGoVerbatim | kJsonVerbatim));
+    if (kinds & (text ? kGoVerbatim : kJsonVerbatim)) {
+      // Nothing to escape: the line's length is known, and it is four copies. A text value
+      // is quoted unless it is bare and not empty, as logrus decides.
+      bool quote = text && (!(kinds & kBare) || (prefix.empty() && value.empty()));
+      size_t length = f.start_length + prefix.size() + value.size() + f.end_length + 2 * quote;
+      if (mark + length - sent_ > options_.max_pending_bytes) {
+        ++dropped_;
+        ++dropped_total_;
+        return;
+      }
+      out.resize(mark + length);
+      char* p = out.data() + mark;
+      auto put = [&p](const char* data, size_t n) {
+        std::memcpy(p, data, n);
+        p += n;
+      };
+      put(f.start, f.start_length);
+      if (quote) *p++ = '"';
+      put(prefix.data(), prefix.size());
+      put(value.data(), value.size());
+      if (quote) *p++ = '"';
+      put(f.end, f.end_length);
+    } else {
+      out.append(f.start, f.start_length);
+      // The prefix is ASCII, so escaping the two pieces one after the other equals escaping
+      // their concatenation. A text value with a byte to escape is never bare: quoted.
+      if (text) {
         out.push_back('"');
         escape_go(out, prefix);
         escape_go(out, value);
         out.push_back('"');
       } else {
-        out.append(prefix).append(value);
+        escape_json(out, prefix);
+        escape_json(out, value);
       }
-    } else {
-      out.append("{\"level\":\"").append(level).append("\",\"msg\":\"");
-      escape_json(out, prefix);
-      escape_json(out, value);
-      out.append("\",\"time\":\"").append(stamp).append("\"}");
-    }
-    out.push_back('\n');
-    if (out.size() - sent_ > options_.max_pending_bytes) {
-      out.resize(mark);
-      ++dropped_;
-      ++dropped_total_;
-      return;
+      out.append(f.end, f.end_length);
+      if (out.size() - sent_ > options_.max_pending_bytes) {
+        out.resize(mark);
+        ++dropped_;
+        ++dropped_total_;
+        return;
+      }
     }
     ++lines_;
   } catch (...) {
@@ -344,7 +412,7 @@ bool Logger::flush() noexcept {
       char number[24];
       uint64_t lost = std::exchange(dropped_, 0);
       auto n = std::to_chars(number, number + sizeof number, lost).ptr - number;
-      line("warning", "log: dropped lines because stderr was not keeping up: ",
+      line(kWarning, "log: dropped lines because stderr was not keeping up: ",
            std::string_view(number, static_cast<size_t>(n)));
       continue;
     }

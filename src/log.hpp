@@ -70,8 +70,20 @@ class Logger {
   static void append_json_string(std::string& out, std::string_view value);
 
  private:
-  void line(std::string_view level, std::string_view prefix, std::string_view value) noexcept;
-  std::string_view timestamp() noexcept;
+  enum Level { kInfo, kWarning, kError, kLevels };
+  // The bytes of a line around its message that change at most once a second: for text,
+  // `time="<stamp>" level=info msg=` and "\n"; for JSON, `{"level":"info","msg":"` and
+  // `","time":"<stamp>"}\n`. Formatted once a second per level, copied for every line.
+  struct Frame {
+    std::time_t second = -1;
+    uint8_t start_length = 0, end_length = 0;
+    char start[64] = {};
+    char end[64] = {};
+  };
+
+  void line(Level level, std::string_view prefix, std::string_view value) noexcept;
+  void format_frame(Level level, std::time_t t) noexcept;
+  std::string_view timestamp(std::time_t t) noexcept;
 
   int fd_;
   LoggerOptions options_;
@@ -84,6 +96,7 @@ class Logger {
   std::time_t stamp_second_ = -1;
   char stamp_[40] = {};
   size_t stamp_length_ = 0;
+  Frame frames_[kLevels];
 };
 
 }  // namespace hs
