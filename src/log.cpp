@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -82,7 +83,7 @@ Logger::Logger(int fd, LoggerOptions options) : fd_(fd), options_(options) {
     if (flags >= 0 && !(flags & O_NONBLOCK) && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
       saved_flags_ = flags;
   }
-  buffer_.reserve(4096);
+  if (enabled()) buffer_.resize(4096);
 }
 
 Logger::~Logger() {
@@ -336,67 +337,61 @@ void Logger::format_frame(Level level, std::time_t t) noexcept {
 
 void Logger::line(Level level, std::string_view prefix, std::string_view value) noexcept {
   if (!enabled()) return;
-  if (sent_ > 0 && sent_ == buffer_.size()) {
-    buffer_.clear();
-    sent_ = 0;
-  }
-  // Formatted straight into the buffer; taken back if it does not fit.
-  std::string& out = buffer_;
-  size_t mark = out.size();
+  if (sent_ > 0 && sent_ == used_) used_ = sent_ = 0;
   try {
     std::time_t now = std::time(nullptr);  // vDSO: no system call
     if (now != frames_[level].second) [[unlikely]]
       format_frame(level, now);
     const Frame& f = frames_[level];
     bool text = options_.format == LogFormat::text;
+    // The message as one or two pieces, quoted or not.
+    std::string_view first = prefix, second = value;
+    bool quote;
     uint8_t kinds = byte_kinds(value, byte_kinds(prefix, kBare | kGoVerbatim | kJsonVerbatim));
     if (kinds & (text ? kGoVerbatim : kJsonVerbatim)) {
-      // Nothing to escape: the line's length is known, and it is four copies. A text value
-      // is quoted unless it is bare and not empty, as logrus decides.
-      bool quote = text && (!(kinds & kBare) || (prefix.empty() && value.empty()));
-      size_t length = f.start_length + prefix.size() + value.size() + f.end_length + 2 * quote;
-      if (mark + length - sent_ > options_.max_pending_bytes) {
-        ++dropped_;
-        ++dropped_total_;
-        return;
-      }
-      out.resize(mark + length);
-      char* p = out.data() + mark;
-      auto put = [&p](const char* data, size_t n) {
-        std::memcpy(p, data, n);
-        p += n;
-      };
-      put(f.start, f.start_length);
-      if (quote) *p++ = '"';
-      put(prefix.data(), prefix.size());
-      put(value.data(), value.size());
-      if (quote) *p++ = '"';
-      put(f.end, f.end_length);
+      // Nothing to escape. A text value is quoted unless it is bare and not empty, as logrus
+      // decides.
+      quote = text && (!(kinds & kBare) || (prefix.empty() && value.empty()));
     } else {
-      out.append(f.start, f.start_length);
       // The prefix is ASCII, so escaping the two pieces one after the other equals escaping
       // their concatenation. A text value with a byte to escape is never bare: quoted.
+      escaped_.clear();
       if (text) {
-        out.push_back('"');
-        escape_go(out, prefix);
-        escape_go(out, value);
-        out.push_back('"');
+        escape_go(escaped_, prefix);
+        escape_go(escaped_, value);
       } else {
-        escape_json(out, prefix);
-        escape_json(out, value);
+        escape_json(escaped_, prefix);
+        escape_json(escaped_, value);
       }
-      out.append(f.end, f.end_length);
-      if (out.size() - sent_ > options_.max_pending_bytes) {
-        out.resize(mark);
-        ++dropped_;
-        ++dropped_total_;
-        return;
-      }
+      first = escaped_;
+      second = {};
+      quote = text;
     }
+    size_t length = f.start_length + first.size() + second.size() + f.end_length + 2 * quote;
+    if (used_ + length - sent_ > options_.max_pending_bytes) {
+      ++dropped_;
+      ++dropped_total_;
+      return;
+    }
+    // Room for the line and for whole frame arrays: copying all of one is a few moves,
+    // cheaper than copying its length.
+    size_t room = length + sizeof f.start;
+    if (buffer_.size() - used_ < room) buffer_.resize(std::max(2 * buffer_.size(), used_ + room));
+    char* p = buffer_.data() + used_;
+    std::memcpy(p, f.start, sizeof f.start);
+    p += f.start_length;
+    if (quote) *p++ = '"';
+    for (std::string_view piece : {first, second}) {
+      if (piece.empty()) continue;  // its data() may be null, which memcpy must not get
+      std::memcpy(p, piece.data(), piece.size());
+      p += piece.size();
+    }
+    if (quote) *p++ = '"';
+    std::memcpy(p, f.end, sizeof f.end);
+    used_ += length;
     ++lines_;
   } catch (...) {
     // Out of memory while logging: lose the line, never the request.
-    out.resize(mark);
     ++dropped_;
     ++dropped_total_;
   }
@@ -404,9 +399,8 @@ void Logger::line(Level level, std::string_view prefix, std::string_view value) 
 
 bool Logger::flush() noexcept {
   for (;;) {
-    if (sent_ == buffer_.size()) {
-      buffer_.clear();
-      sent_ = 0;
+    if (sent_ == used_) {
+      used_ = sent_ = 0;
       if (dropped_ == 0) return true;
       // Room again: say what was lost, in the same format, then write that too.
       char number[24];
@@ -416,7 +410,7 @@ bool Logger::flush() noexcept {
            std::string_view(number, static_cast<size_t>(n)));
       continue;
     }
-    size_t length = buffer_.size() - sent_;
+    size_t length = used_ - sent_;
     if (options_.atomic_write_bytes != 0 && length > options_.atomic_write_bytes) {
       // End the chunk on a line boundary so another thread's write cannot land mid-line.
       std::string_view window(buffer_.data() + sent_, options_.atomic_write_bytes);
@@ -427,12 +421,13 @@ bool Logger::flush() noexcept {
     if (n > 0) {
       sent_ += static_cast<size_t>(n);
       if (options_.atomic_write_bytes != 0) continue;
-      if (sent_ == buffer_.size()) continue;  // all out: maybe the dropped-lines warning
+      if (sent_ == used_) continue;  // all out: maybe the dropped-lines warning
       // Short write: the pipe is full; the rest goes first next time. Drop what was sent
       // once it is most of the buffer, so a reader that never quite catches up cannot make
       // the buffer grow past twice the pending limit.
-      if (sent_ > buffer_.size() / 2) {
-        buffer_.erase(0, sent_);
+      if (sent_ > used_ / 2) {
+        std::memmove(buffer_.data(), buffer_.data() + sent_, used_ - sent_);
+        used_ -= sent_;
         sent_ = 0;
       }
       return false;
@@ -440,10 +435,9 @@ bool Logger::flush() noexcept {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return false;
     // The descriptor is gone (EPIPE, EBADF, ...): nobody can read these lines; count them.
-    for (size_t i = sent_; i < buffer_.size(); ++i)
+    for (size_t i = sent_; i < used_; ++i)
       if (buffer_[i] == '\n') ++dropped_total_;
-    buffer_.clear();
-    sent_ = 0;
+    used_ = sent_ = 0;
     return true;
   }
 }

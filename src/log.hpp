@@ -60,7 +60,7 @@ class Logger {
   // Flushes, blocking if it must, for a clean exit.
   void flush_all() noexcept;
 
-  bool pending() const noexcept { return sent_ < buffer_.size(); }
+  bool pending() const noexcept { return sent_ < used_; }
   int fd() const noexcept { return fd_; }
   uint64_t dropped() const noexcept { return dropped_total_; }
   uint64_t lines() const noexcept { return lines_; }
@@ -88,8 +88,12 @@ class Logger {
   int fd_;
   LoggerOptions options_;
   int saved_flags_ = -1;  // restored by the destructor when we set O_NONBLOCK
+  // Lines are [0, used_) of buffer_, of which [sent_, used_) are not written yet. The string
+  // is kept at its full size so that a line is copied into it without zero-filling first.
   std::string buffer_;
+  size_t used_ = 0;
   size_t sent_ = 0;
+  std::string escaped_;         // a message with bytes to escape, escaped; capacity reused
   uint64_t dropped_ = 0;        // since the last warning
   uint64_t dropped_total_ = 0;  // ever
   uint64_t lines_ = 0;
