@@ -11,10 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "connection.hpp"
-#include "log.hpp"
-#include "middleware.hpp"
-#include "reactor.hpp"
+#include "hot_path_fixture.hpp"
 
 // The replacements below pair malloc with free on purpose; GCC cannot see that.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -45,49 +42,13 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
-// What wrk sends.
-constexpr std::string_view kRequest = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
-
-struct Fixture {
-  explicit Fixture(bool logging)
-      : null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC)),
-        logger(null_fd, {logging ? hs::LogFormat::text : hs::LogFormat::none, 1 << 20, 0}) {
-    std::vector<hs::Middleware> middlewares;
-    if (logging) middlewares.push_back(hs::logging(logger));
-    shared = std::make_unique<hs::ConnectionShared>(
-        reactor, hs::Limits{}, hs::chain(middlewares, hs::text("package main #14")), &logger,
-        "httpserver");
-    connection = std::make_unique<hs::Connection>(*shared);
-  }
-  ~Fixture() {
-    connection.reset();
-    ::close(null_fd);
-  }
-
-  hs::Reactor reactor;
-  int null_fd;
-  hs::Logger logger;
-  std::unique_ptr<hs::ConnectionShared> shared;
-  std::unique_ptr<hs::Connection> connection;
-};
-
 void run_requests(benchmark::State& state, std::string_view batch, int per_batch, bool logging) {
-  Fixture f(logging);
+  bench::Fixture f(logging ? hs::LogFormat::text : hs::LogFormat::none);
   // Warm up: pools, response strings and log buffer reach their working size.
-  for (int i = 0; i < 100; ++i) {
-    f.connection->receive(batch);
-    f.connection->output().clear();
-    f.logger.flush();
-  }
+  for (int i = 0; i < 100; ++i) f.round(batch);
   uint64_t before = g_allocations.load();
   size_t bytes_out = 0;
-  for (auto _ : state) {
-    f.connection->receive(batch);
-    bytes_out += f.connection->output().size();
-    f.connection->output().clear();
-    // The server flushes the log once per loop iteration, i.e. once per batch.
-    f.logger.flush();
-  }
+  for (auto _ : state) bytes_out += f.round(batch);
   uint64_t allocations = g_allocations.load() - before;
   uint64_t requests = static_cast<uint64_t>(state.iterations()) * static_cast<uint64_t>(per_batch);
   state.SetItemsProcessed(static_cast<int64_t>(requests));
@@ -98,13 +59,13 @@ void run_requests(benchmark::State& state, std::string_view batch, int per_batch
 }
 
 void BM_OneRequest(benchmark::State& state) {
-  run_requests(state, kRequest, 1, state.range(0) != 0);
+  run_requests(state, bench::kRequest, 1, state.range(0) != 0);
 }
 BENCHMARK(BM_OneRequest)->ArgName("logging")->Arg(0)->Arg(1);
 
 void BM_Pipelined16(benchmark::State& state) {
   std::string batch;
-  for (int i = 0; i < 16; ++i) batch.append(kRequest);
+  for (int i = 0; i < 16; ++i) batch.append(bench::kRequest);
   run_requests(state, batch, 16, state.range(0) != 0);
 }
 BENCHMARK(BM_Pipelined16)->ArgName("logging")->Arg(0)->Arg(1);

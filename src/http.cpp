@@ -77,11 +77,14 @@ void Request::set(std::string_view method, std::string_view target, int major, i
       rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
     }
   }
-  auto mark = rest.find('?');
-  path_ = rest.substr(0, mark);
+  // The path ends at the first '?' or '#' (a fragment is never sent, but never route on one
+  // either); the query is what follows the first '?'. One pass: targets are short, and most
+  // have neither.
+  size_t end = 0;
+  while (end < rest.size() && rest[end] != '?' && rest[end] != '#') ++end;
+  path_ = rest.substr(0, end);
+  size_t mark = end < rest.size() && rest[end] == '?' ? end : rest.find('?', end);
   query_ = mark == std::string_view::npos ? std::string_view() : rest.substr(mark + 1);
-  auto hash = path_.find('#');  // a fragment is never sent, but never route on one either
-  if (hash != std::string_view::npos) path_ = path_.substr(0, hash);
 }
 
 std::string_view Request::header(std::string_view name) const noexcept {
@@ -108,9 +111,13 @@ void Response::set_header(std::string_view name, std::string_view value) {
 
 void Response::add_header(std::string_view name, std::string_view value) {
   if (count_ == fields_.size()) fields_.emplace_back();
-  // assign() reuses the capacity left by earlier requests: no allocation once warm.
-  fields_[count_].first.assign(name);
-  fields_[count_].second.assign(value);
+  // Reuses the capacity left by earlier requests: no allocation once warm. clear() and
+  // append() rather than assign(), whose overlap checks cost more than the copy.
+  auto& [n, v] = fields_[count_];
+  n.clear();
+  n.append(name);
+  v.clear();
+  v.append(value);
   ++count_;
 }
 
@@ -225,23 +232,86 @@ struct Writer {
   }
 };
 
+// The status line, Server and Date: the part of the head that is the same for every response
+// with this status in this second.
 template <class Sink>
-void emit(Sink& sink, const Response& response, const ResponseContext& context, int status,
-          std::string_view status_number, std::string_view length) noexcept {
-  using Framing = ResponseContext::Framing;
+void emit_head_start(Sink& sink, int status, std::string_view server,
+                     std::string_view date) noexcept {
+  char digits[20];
   sink.put("HTTP/1.1 ");
-  sink.put(status_number);
+  sink.put({digits, format_decimal(static_cast<uint64_t>(status), digits)});
   sink.put(" ");
   sink.put(status_text(status));
   sink.put("\r\n");
-  if (!context.server.empty()) {
+  if (!server.empty()) {
     sink.put("Server: ");
-    sink.put(context.server);
+    sink.put(server);
     sink.put("\r\n");
   }
   sink.put("Date: ");
-  sink.put(context.date);
+  sink.put(date);
   sink.put("\r\n");
+}
+
+// The start of the head of the last response serialized on this thread. Nearly every
+// response in a second has the same status, server name and date: that response's head
+// starts with one copy of these bytes instead of nine pieces and two number conversions.
+// The key is compared against the bytes themselves, so a stale entry cannot be used; a head
+// too long for the buffer (a very long server name) is simply not cached.
+struct HeadStartCache {
+  int status = 0;  // 0: empty
+  size_t length = 0;
+  size_t server_at = 0, server_length = 0;
+  size_t date_at = 0, date_length = 0;
+  char text[192];
+
+  bool holds(int s, std::string_view server, std::string_view date) const noexcept {
+    return status == s && server.size() == server_length && date.size() == date_length &&
+           std::memcmp(text + date_at, date.data(), date.size()) == 0 &&
+           std::memcmp(text + server_at, server.data(), server.size()) == 0;
+  }
+  // The head's start for this key: cached, or formatted into the cache; empty if too long.
+  std::string_view get(int s, std::string_view server, std::string_view date) noexcept {
+    if (holds(s, server, date)) return {text, length};
+    Counter counter;
+    emit_head_start(counter, s, server, date);
+    status = 0;
+    if (counter.size > sizeof text) return {};
+    Writer writer{text};
+    emit_head_start(writer, s, server, date);
+    length = counter.size;
+    // Where the key's values sit, counted back from the end: "...Server: <server>\r\n"
+    // "Date: <date>\r\n".
+    date_length = date.size();
+    date_at = length - 2 - date_length;
+    server_length = server.size();
+    server_at = server.empty() ? date_at : date_at - 6 - 2 - server_length;
+    status = s;
+    return {text, length};
+  }
+};
+
+// One per thread, as the DateCache whose output it keys on; constant-initialized, so using it
+// costs no guard.
+constinit thread_local HeadStartCache t_head_start{};
+
+// What serialize() decided once, so that both passes of emit() only copy.
+struct Parts {
+  int status;
+  std::string_view head_start;  // empty: not cached, emitted piece by piece
+  std::string_view length;      // Content-Length's digits; empty: no Content-Length field
+  bool chunked;                 // Transfer-Encoding: chunked
+  bool send_body;
+};
+
+template <class Sink>
+void emit(Sink& sink, const Response& response, const ResponseContext& context,
+          const Parts& parts) noexcept {
+  if (!parts.head_start.empty()) {
+    sink.put(parts.head_start);
+  } else {
+    emit_head_start(sink, parts.status, context.server, context.date);
+  }
   for (const auto& [name, value] : response.headers()) {
     if (reserved_field(name)) continue;
     sink.put(name);
@@ -249,13 +319,11 @@ void emit(Sink& sink, const Response& response, const ResponseContext& context, 
     sink.put(value);
     sink.put("\r\n");
   }
-  // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 sections 8.6, 15).
-  bool bodiless_status = (status < 200) || status == 204 || status == 304;
-  if (!bodiless_status && context.framing == Framing::length) {
+  if (!parts.length.empty()) {
     sink.put("Content-Length: ");
-    sink.put(length);
+    sink.put(parts.length);
     sink.put("\r\n");
-  } else if (!bodiless_status && context.framing == Framing::chunked) {
+  } else if (parts.chunked) {
     sink.put("Transfer-Encoding: chunked\r\n");
   }
   if (context.close) {
@@ -264,24 +332,31 @@ void emit(Sink& sink, const Response& response, const ResponseContext& context, 
     sink.put("Connection: keep-alive\r\n");
   }
   sink.put("\r\n");
-  if (context.framing == Framing::length && !response_has_no_body(status, context.method))
-    sink.put(response.body);
+  if (parts.send_body) sink.put(response.body);
 }
 
 }  // namespace
 
 void serialize(const Response& response, const ResponseContext& context, std::string& out) {
+  using Framing = ResponseContext::Framing;
   int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
-  char status_digits[20], length_digits[20];
-  std::string_view status_number(status_digits,
-                                 format_decimal(static_cast<uint64_t>(status), status_digits));
-  std::string_view length(length_digits, format_decimal(response.body.size(), length_digits));
+  char length_digits[20];
+  Parts parts{status, t_head_start.get(status, context.server, context.date), {}, false, false};
+  // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 sections 8.6, 15).
+  bool bodiless_status = (status < 200) || status == 204 || status == 304;
+  if (!bodiless_status && context.framing == Framing::length) {
+    parts.length = {length_digits, format_decimal(response.body.size(), length_digits)};
+  } else if (!bodiless_status && context.framing == Framing::chunked) {
+    parts.chunked = true;
+  }
+  parts.send_body =
+      context.framing == Framing::length && !response_has_no_body(status, context.method);
   Counter counter;
-  emit(counter, response, context, status, status_number, length);
+  emit(counter, response, context, parts);
   size_t start = out.size();
   out.resize(start + counter.size);
   Writer writer{out.data() + start};
-  emit(writer, response, context, status, status_number, length);
+  emit(writer, response, context, parts);
 }
 
 std::string_view DateCache::now() noexcept {

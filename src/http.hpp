@@ -156,7 +156,8 @@ struct ResponseContext {
 };
 
 // Appends the status line, fields, Content-Length and body of `response` to `out`.
-// Allocates nothing when `out` has the capacity.
+// Allocates nothing when `out` has the capacity. Any thread may call it: each keeps its own
+// copy of the last head's status line, Server and Date, reused while they stay the same.
 void serialize(const Response& response, const ResponseContext& context, std::string& out);
 
 // Writes an unsigned number in decimal into `out` (at least 20 bytes); returns its length.

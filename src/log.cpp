@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 #include <utility>
 
 namespace hs {
@@ -80,7 +83,7 @@ Logger::Logger(int fd, LoggerOptions options) : fd_(fd), options_(options) {
     if (flags >= 0 && !(flags & O_NONBLOCK) && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
       saved_flags_ = flags;
   }
-  buffer_.reserve(4096);
+  if (enabled()) buffer_.resize(4096);
 }
 
 Logger::~Logger() {
@@ -89,17 +92,16 @@ Logger::~Logger() {
 }
 
 void Logger::info(std::string_view prefix, std::string_view value) noexcept {
-  line("info", prefix, value);
+  line(kInfo, prefix, value);
 }
 void Logger::warn(std::string_view prefix, std::string_view value) noexcept {
-  line("warning", prefix, value);
+  line(kWarning, prefix, value);
 }
 void Logger::error(std::string_view prefix, std::string_view value) noexcept {
-  line("error", prefix, value);
+  line(kError, prefix, value);
 }
 
-std::string_view Logger::timestamp() noexcept {
-  std::time_t t = std::time(nullptr);
+std::string_view Logger::timestamp(std::time_t t) noexcept {
   if (t != stamp_second_) {
     stamp_second_ = t;
     std::tm tm;
@@ -124,14 +126,34 @@ std::string_view Logger::timestamp() noexcept {
 
 namespace {
 
-// logrus quotes a text value unless every byte is one of these.
-bool needs_quoting(std::string_view value) noexcept {
-  for (char c : value) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' || c == '+';
-    if (!plain) return true;
+// What a byte allows, as bits; a string allows what all of its bytes allow (the AND of
+// theirs), which one pass over a table tells. Most request-targets are copied as they are.
+enum : uint8_t {
+  kBare = 1,         // logrus leaves a text value unquoted when every byte is one of these
+  kGoVerbatim = 2,   // strconv.Quote copies it as is: printable ASCII but '"' and '\\'
+  kJsonVerbatim = 4  // encoding/json copies it as is: kGoVerbatim, DEL, but not '<', '>', '&'
+};
+
+constexpr auto kByteKinds = [] {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0x20; c <= 0x7f; ++c) {
+    uint8_t kinds = 0;
+    bool bare = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' || c == '+';
+    if (bare) kinds |= kBare;
+    if (c != 0x7f && c != '"' && c != '\\') kinds |= kGoVerbatim;
+    if (c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') kinds |= kJsonVerbatim;
+    table[static_cast<size_t>(c)] = kinds;
   }
-  return false;
+  return table;
+}();
+
+uint8_t byte_kinds(std::string_view s, uint8_t kinds) noexcept {
+  // Stopping once nothing is left also keeps GCC from vectorizing the loop, which costs more
+  // than it saves on strings as short as request-targets.
+  for (size_t i = 0; i < s.size() && kinds != 0; ++i)
+    kinds &= kByteKinds[static_cast<unsigned char>(s[i])];
+  return kinds;
 }
 
 // Printable ASCII other than '"' and '\\' is copied as is by both escapers, in runs.
@@ -288,47 +310,88 @@ void Logger::append_json_string(std::string& out, std::string_view value) {
   out.push_back('"');
 }
 
-void Logger::line(std::string_view level, std::string_view prefix,
-                  std::string_view value) noexcept {
-  if (!enabled()) return;
-  if (sent_ > 0 && sent_ == buffer_.size()) {
-    buffer_.clear();
-    sent_ = 0;
-  }
-  // Formatted straight into the buffer; taken back if it does not fit.
-  std::string& out = buffer_;
-  size_t mark = out.size();
-  try {
-    std::string_view stamp = timestamp();
-    if (options_.format == LogFormat::text) {
-      // Fields in logrus's order (time, level, msg); the prefix is ASCII, so escaping the two
-      // pieces one after the other equals escaping their concatenation.
-      out.append("time=\"").append(stamp).append("\" level=").append(level).append(" msg=");
-      if (needs_quoting(prefix) || needs_quoting(value) || (prefix.empty() && value.empty())) {
-        out.push_back('"');
-        escape_go(out, prefix);
-        escape_go(out, value);
-        out.push_back('"');
-      } else {
-        out.append(prefix).append(value);
-      }
-    } else {
-      out.append("{\"level\":\"").append(level).append("\",\"msg\":\"");
-      escape_json(out, prefix);
-      escape_json(out, value);
-      out.append("\",\"time\":\"").append(stamp).append("\"}");
+void Logger::format_frame(Level level, std::time_t t) noexcept {
+  static constexpr std::string_view kNames[kLevels] = {"info", "warning", "error"};
+  Frame& f = frames_[level];
+  std::string_view stamp = timestamp(t);
+  std::string_view name = kNames[level];
+  auto build = [](char* out, std::initializer_list<std::string_view> pieces) {
+    size_t n = 0;
+    for (std::string_view piece : pieces) {
+      std::memcpy(out + n, piece.data(), piece.size());
+      n += piece.size();
     }
-    out.push_back('\n');
-    if (out.size() - sent_ > options_.max_pending_bytes) {
-      out.resize(mark);
+    return static_cast<uint8_t>(n);
+  };
+  // At most 25 bytes of stamp and 7 of level name: each part fits in its 64 bytes.
+  if (options_.format == LogFormat::text) {
+    // Fields in logrus's order: time, level, msg.
+    f.start_length = build(f.start, {"time=\"", stamp, "\" level=", name, " msg="});
+    f.end_length = build(f.end, {"\n"});
+  } else {
+    f.start_length = build(f.start, {"{\"level\":\"", name, "\",\"msg\":\""});
+    f.end_length = build(f.end, {"\",\"time\":\"", stamp, "\"}\n"});
+  }
+  f.second = t;
+}
+
+void Logger::line(Level level, std::string_view prefix, std::string_view value) noexcept {
+  if (!enabled()) return;
+  if (sent_ > 0 && sent_ == used_) used_ = sent_ = 0;
+  try {
+    std::time_t now = std::time(nullptr);  // vDSO: no system call
+    if (now != frames_[level].second) [[unlikely]]
+      format_frame(level, now);
+    const Frame& f = frames_[level];
+    bool text = options_.format == LogFormat::text;
+    // The message as one or two pieces, quoted or not.
+    std::string_view first = prefix, second = value;
+    bool quote;
+    uint8_t kinds = byte_kinds(value, byte_kinds(prefix, kBare | kGoVerbatim | kJsonVerbatim));
+    if (kinds & (text ? kGoVerbatim : kJsonVerbatim)) {
+      // Nothing to escape. A text value is quoted unless it is bare and not empty, as logrus
+      // decides.
+      quote = text && (!(kinds & kBare) || (prefix.empty() && value.empty()));
+    } else {
+      // The prefix is ASCII, so escaping the two pieces one after the other equals escaping
+      // their concatenation. A text value with a byte to escape is never bare: quoted.
+      escaped_.clear();
+      if (text) {
+        escape_go(escaped_, prefix);
+        escape_go(escaped_, value);
+      } else {
+        escape_json(escaped_, prefix);
+        escape_json(escaped_, value);
+      }
+      first = escaped_;
+      second = {};
+      quote = text;
+    }
+    size_t length = f.start_length + first.size() + second.size() + f.end_length + 2 * quote;
+    if (used_ + length - sent_ > options_.max_pending_bytes) {
       ++dropped_;
       ++dropped_total_;
       return;
     }
+    // Room for the line and for whole frame arrays: copying all of one is a few moves,
+    // cheaper than copying its length.
+    size_t room = length + sizeof f.start;
+    if (buffer_.size() - used_ < room) buffer_.resize(std::max(2 * buffer_.size(), used_ + room));
+    char* p = buffer_.data() + used_;
+    std::memcpy(p, f.start, sizeof f.start);
+    p += f.start_length;
+    if (quote) *p++ = '"';
+    for (std::string_view piece : {first, second}) {
+      if (piece.empty()) continue;  // its data() may be null, which memcpy must not get
+      std::memcpy(p, piece.data(), piece.size());
+      p += piece.size();
+    }
+    if (quote) *p++ = '"';
+    std::memcpy(p, f.end, sizeof f.end);
+    used_ += length;
     ++lines_;
   } catch (...) {
     // Out of memory while logging: lose the line, never the request.
-    out.resize(mark);
     ++dropped_;
     ++dropped_total_;
   }
@@ -336,19 +399,18 @@ void Logger::line(std::string_view level, std::string_view prefix,
 
 bool Logger::flush() noexcept {
   for (;;) {
-    if (sent_ == buffer_.size()) {
-      buffer_.clear();
-      sent_ = 0;
+    if (sent_ == used_) {
+      used_ = sent_ = 0;
       if (dropped_ == 0) return true;
       // Room again: say what was lost, in the same format, then write that too.
       char number[24];
       uint64_t lost = std::exchange(dropped_, 0);
       auto n = std::to_chars(number, number + sizeof number, lost).ptr - number;
-      line("warning", "log: dropped lines because stderr was not keeping up: ",
+      line(kWarning, "log: dropped lines because stderr was not keeping up: ",
            std::string_view(number, static_cast<size_t>(n)));
       continue;
     }
-    size_t length = buffer_.size() - sent_;
+    size_t length = used_ - sent_;
     if (options_.atomic_write_bytes != 0 && length > options_.atomic_write_bytes) {
       // End the chunk on a line boundary so another thread's write cannot land mid-line.
       std::string_view window(buffer_.data() + sent_, options_.atomic_write_bytes);
@@ -359,12 +421,13 @@ bool Logger::flush() noexcept {
     if (n > 0) {
       sent_ += static_cast<size_t>(n);
       if (options_.atomic_write_bytes != 0) continue;
-      if (sent_ == buffer_.size()) continue;  // all out: maybe the dropped-lines warning
+      if (sent_ == used_) continue;  // all out: maybe the dropped-lines warning
       // Short write: the pipe is full; the rest goes first next time. Drop what was sent
       // once it is most of the buffer, so a reader that never quite catches up cannot make
       // the buffer grow past twice the pending limit.
-      if (sent_ > buffer_.size() / 2) {
-        buffer_.erase(0, sent_);
+      if (sent_ > used_ / 2) {
+        std::memmove(buffer_.data(), buffer_.data() + sent_, used_ - sent_);
+        used_ -= sent_;
         sent_ = 0;
       }
       return false;
@@ -372,10 +435,9 @@ bool Logger::flush() noexcept {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return false;
     // The descriptor is gone (EPIPE, EBADF, ...): nobody can read these lines; count them.
-    for (size_t i = sent_; i < buffer_.size(); ++i)
+    for (size_t i = sent_; i < used_; ++i)
       if (buffer_[i] == '\n') ++dropped_total_;
-    buffer_.clear();
-    sent_ = 0;
+    used_ = sent_ = 0;
     return true;
   }
 }

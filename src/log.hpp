@@ -60,7 +60,7 @@ class Logger {
   // Flushes, blocking if it must, for a clean exit.
   void flush_all() noexcept;
 
-  bool pending() const noexcept { return sent_ < buffer_.size(); }
+  bool pending() const noexcept { return sent_ < used_; }
   int fd() const noexcept { return fd_; }
   uint64_t dropped() const noexcept { return dropped_total_; }
   uint64_t lines() const noexcept { return lines_; }
@@ -70,20 +70,37 @@ class Logger {
   static void append_json_string(std::string& out, std::string_view value);
 
  private:
-  void line(std::string_view level, std::string_view prefix, std::string_view value) noexcept;
-  std::string_view timestamp() noexcept;
+  enum Level { kInfo, kWarning, kError, kLevels };
+  // The bytes of a line around its message that change at most once a second: for text,
+  // `time="<stamp>" level=info msg=` and "\n"; for JSON, `{"level":"info","msg":"` and
+  // `","time":"<stamp>"}\n`. Formatted once a second per level, copied for every line.
+  struct Frame {
+    std::time_t second = -1;
+    uint8_t start_length = 0, end_length = 0;
+    char start[64] = {};
+    char end[64] = {};
+  };
+
+  void line(Level level, std::string_view prefix, std::string_view value) noexcept;
+  void format_frame(Level level, std::time_t t) noexcept;
+  std::string_view timestamp(std::time_t t) noexcept;
 
   int fd_;
   LoggerOptions options_;
   int saved_flags_ = -1;  // restored by the destructor when we set O_NONBLOCK
+  // Lines are [0, used_) of buffer_, of which [sent_, used_) are not written yet. The string
+  // is kept at its full size so that a line is copied into it without zero-filling first.
   std::string buffer_;
+  size_t used_ = 0;
   size_t sent_ = 0;
+  std::string escaped_;         // a message with bytes to escape, escaped; capacity reused
   uint64_t dropped_ = 0;        // since the last warning
   uint64_t dropped_total_ = 0;  // ever
   uint64_t lines_ = 0;
   std::time_t stamp_second_ = -1;
   char stamp_[40] = {};
   size_t stamp_length_ = 0;
+  Frame frames_[kLevels];
 };
 
 }  // namespace hs
