@@ -52,7 +52,8 @@ options=(-Dfuzz=true -Dtests=true -Dbench=false -Dcontainer_tests=false
          -Db_sanitize=address,undefined -Db_lundef=false
          -Dc_args=-fsanitize=fuzzer-no-link -Dcpp_args=-fsanitize=fuzzer-no-link)
 setup_log=$(mktemp)
-if [ -f "$build/build.ninja" ] && grep -q '"clang"' "$build/meson-info/intro-compilers.json" 2>/dev/null; then
+if [ -f "$build/build.ninja" ] &&
+   grep -q '^C++ compiler for the host machine: clang++ ' "$build/meson-logs/meson-log.txt" 2>/dev/null; then
   # Reconfigure first, so that options added to meson_options.txt since are known, then set
   # them with meson configure: Meson 1.0 drops -Dcpp_args given to setup --reconfigure.
   { meson setup --reconfigure "$build" && meson configure "$build" "${options[@]}"; } >"$setup_log" 2>&1 \
