@@ -229,7 +229,7 @@ void Connection::receive(std::string_view bytes) noexcept {
     parse();
   }
   // Between reads an idle connection gives its read buffer back, as settle() does.
-  if (in_ && !in_message_ && in_->parsed == in_->length) {
+  if (in_ && !in_message_ && refused_error_ == 0 && in_->parsed == in_->length) {
     shared_.pool.put_read(std::move(in_));
     in_.reset();
   }
@@ -932,7 +932,7 @@ void Connection::settle() noexcept {
     return;
   }
   if (eof_) return close();  // everything the client sent is answered (or cut short)
-  if (in_message_ || (in_ && in_->parsed < in_->length)) {
+  if (in_message_ || refused_error_ != 0 || (in_ && in_->parsed < in_->length)) {
     if (state_ != State::reading) enter(State::reading, shared_.limits.header_timeout_ms);
     return;
   }
