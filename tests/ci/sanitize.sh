@@ -100,10 +100,9 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # purpose, built by the same compiler the build dir uses.
 leaks="on"
 probe=$(mktemp -d)
-cc=$CXX
 printf '#include <cstdlib>\nvoid* volatile sink;\nint main() { sink = std::malloc(77); sink = nullptr; return 0; }\n' \
   >"$probe/leak.cpp"
-if $cc -fsanitize=address -g "$probe/leak.cpp" -o "$probe/leak" >/dev/null 2>&1; then
+if $CXX -fsanitize=address -g "$probe/leak.cpp" -o "$probe/leak" >/dev/null 2>&1; then
   ASAN_OPTIONS=detect_leaks=1 "$probe/leak" >"$probe/out" 2>&1
   if grep -q 'LeakSanitizer has encountered a fatal error\|LeakSanitizer does not work under ptrace' "$probe/out"; then
     leaks="OFF (LeakSanitizer cannot run here: $(grep -m1 -o 'LeakSanitizer[^.]*' "$probe/out"))"
@@ -112,7 +111,7 @@ if $cc -fsanitize=address -g "$probe/leak.cpp" -o "$probe/leak" >/dev/null 2>&1;
     leaks="OFF (a leaking probe was not reported; LeakSanitizer unavailable)"
   fi
 else
-  leaks="unknown (could not build the probe with $cc)"
+  leaks="unknown (could not build the probe with $CXX)"
 fi
 rm -rf "$probe"
 # Every sanitized process (tests, and the servers they start, whose stderr a test may read
