@@ -14,6 +14,7 @@
 #include <exception>
 #include <string_view>
 
+#include "common_head.hpp"
 #include "token.hpp"
 
 namespace hs {
@@ -72,23 +73,6 @@ std::string_view trim_ows(std::string_view v) noexcept {
   while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
   while (!v.empty() && is_ows(v.front())) v.remove_prefix(1);
   return v;
-}
-
-// RFC 9110 section 7.2 / RFC 3986 section 3.2.2: reg-name, IP-literal or IPv4, then ":port".
-constexpr auto kHostChars = [] {
-  std::array<bool, 256> table{};
-  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<size_t>(c)] = true;
-  for (int c = '0'; c <= '9'; ++c) table[static_cast<size_t>(c)] = true;
-  for (char c : std::string_view("-._~!$&'()*+,;=:%[]"))
-    table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
-
-bool valid_host(std::string_view host) noexcept {
-  for (char c : host)
-    if (!kHostChars[static_cast<unsigned char>(c)]) return false;
-  return true;
 }
 
 // Every line of the head ends in CRLF, and no line but the first starts with whitespace
@@ -423,10 +407,13 @@ void Connection::parse() noexcept {
       decode_chunked();
       continue;
     }
+    if (!in_message_) {
+      b.line_start = static_cast<uint32_t>(b.parsed);
+      if (shared_.common_heads && parse_common()) continue;
+    }
     const char* base = b.data.get();
     head_pending = false;
     pause_ = Pause::none;
-    if (!in_message_) b.line_start = static_cast<uint32_t>(b.parsed);
     llhttp_errno_t err = llhttp_execute(parser(), base + b.parsed, b.length - b.parsed);
     if (err == HPE_OK) {
       b.parsed = b.length;
@@ -516,6 +503,26 @@ bool Connection::refused_line() noexcept {
   }
   fail(status);
   return false;
+}
+
+// A common head, complete in the buffer, parsed and checked in one pass and dispatched; llhttp
+// is not called and stays where it was, at the start of a message. False (nothing changed)
+// for any other head: llhttp parses it.
+bool Connection::parse_common() noexcept {
+  ReadBuffer& b = *in_;
+  const Limits& l = shared_.limits;
+  CommonHead common;
+  size_t max_bytes = std::min(l.max_header_bytes, l.max_target_bytes);
+  if (!parse_common_head(b, max_bytes, kMaxHeaders, common)) return false;
+  begin_message();
+  head_done_ = true;
+  head_.method = common.method == CommonHead::Method::get ? HTTP_GET : HTTP_HEAD;
+  head_.major = 1;
+  head_.minor = common.minor;
+  head_.keep_alive = common.keep_alive;
+  b.parsed = b.head_end;
+  dispatch();
+  return true;
 }
 
 // The head as sent, whitespace included, may exceed what the limits count by a request line's
@@ -610,13 +617,17 @@ int Connection::reject(int status, const char* reason) noexcept {
 
 int Connection::on_message_begin() noexcept {
   in_->reset_request();
+  begin_message();
+  return 0;
+}
+
+void Connection::begin_message() noexcept {
   in_message_ = true;
   head_done_ = false;
   in_field_ = in_value_ = false;
   head_bytes_ = 0;
   error_status_ = 0;
   if (state_ != State::reading) enter(State::reading, shared_.limits.header_timeout_ms);
-  return 0;
 }
 
 int Connection::on_method(const char* at, size_t length) noexcept {

@@ -95,6 +95,9 @@ struct ConnectionShared {
   std::vector<Header> headers;  // kMaxHeaders views handed to the handler
   ConnectionStats stats;
   bool draining = false;  // every response says "Connection: close"
+  // Common heads are parsed in one pass (common_head.hpp); off, llhttp parses every head.
+  // Off only to compare the two (the fuzzer does).
+  bool common_heads = true;
   std::function<void(Connection&)> on_closed;
 };
 
@@ -167,6 +170,8 @@ class Connection final : public IoHandler, private ListLink {
   bool write_out() noexcept;  // false when the connection closed
   void settle() noexcept;
   void enter(State state, uint64_t timeout_ms) noexcept;
+  bool parse_common() noexcept;
+  void begin_message() noexcept;
   void check_head() noexcept;
   void decode_chunked() noexcept;
   bool refused_line() noexcept;

@@ -13,6 +13,9 @@
 // The same bytes are also fed unsplit (as one read), and both runs must produce the same
 // responses (Date values and 100 Continue interim responses aside: whether the client is
 // asked to continue depends on whether the body was already there) and the same handler calls.
+// The unsplit run is made twice, with the one-pass parser for common heads (common_head.hpp)
+// and without it (llhttp parses every head): the handler calls, fields included, and the
+// responses must be identical, errors too (that parser declines what it does not accept).
 //
 // Checked on every run, beyond "no crash, no sanitizer report" (a violation aborts with a
 // message, which libFuzzer saves as a crash):
@@ -124,6 +127,8 @@ size_t g_tolerated_known_bug = 0;  // inputs on which a known bug's check was re
 // What the handler saw and did, per call.
 struct Seen {
   std::string method, target, body, host;
+  std::string fields;  // every field as the handler saw it: "name: value\n" in order
+  bool keep_alive = false;
   int minor = 1;
   int status = 200;
   bool threw = false;
@@ -221,6 +226,9 @@ void handle(const hs::Request& q, hs::Response& r, const hs::Limits& limits) {
   s.target.assign(q.target());
   s.body.assign(q.body());
   s.host.assign(q.header("Host"));
+  for (const hs::Header& h : q.headers())
+    s.fields.append(h.name).append(": ").append(h.value).append("\n");
+  s.keep_alive = q.keep_alive();
   s.minor = q.version_minor();
   std::string_view target = q.target();
   size_t index = run.seen.size();
@@ -774,6 +782,28 @@ std::string difference(const Outcome& whole, const Outcome& pieces) {
   return {};
 }
 
+// The common-head parser must be invisible: everything the handler saw and every response.
+void compare_parsers(const Outcome& common, const Outcome& llhttp) {
+  std::string diff;
+  if (common.seen.size() != llhttp.seen.size()) diff = "a different number of handler calls";
+  for (size_t i = 0; diff.empty() && i < common.seen.size(); ++i) {
+    const Seen &a = common.seen[i], &b = llhttp.seen[i];
+    if (!same_seen(a, b) || a.fields != b.fields || a.minor != b.minor ||
+        a.keep_alive != b.keep_alive || a.closes != b.closes)
+      diff = "the handler saw a different request " + std::to_string(i);
+  }
+  if (diff.empty() && common.finals.size() != llhttp.finals.size())
+    diff = "a different number of responses";
+  for (size_t i = 0; diff.empty() && i < common.finals.size(); ++i)
+    if (without_date(common.finals[i]) != without_date(llhttp.finals[i]))
+      diff = "response " + std::to_string(i) + " differs";
+  if (diff.empty() && common.closed != llhttp.closed) diff = "one closed, the other did not";
+  if (diff.empty()) return;
+  std::fprintf(stderr, "--- llhttp only ---\n");
+  print_escaped(llhttp.output);
+  violation("the common-head parser changed the outcome: " + diff, common.output);
+}
+
 void compare(const Outcome& whole, const Outcome& pieces, uint8_t plan) {
   std::string diff = difference(whole, pieces);
   if (diff.empty()) return;
@@ -826,9 +856,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       &error_log(), std::string(kServerName));
   shared.draining = timeout && (plan & 0x40) != 0;
 
-  Outcome whole, split;
+  Outcome whole, split, llhttp_only;
   run_once(whole, shared, input, false, pieces, timeout);
   run_once(split, shared, input, true, pieces, timeout);
+  shared.common_heads = false;
+  run_once(llhttp_only, shared, input, false, pieces, timeout);
+  shared.common_heads = true;
+  compare_parsers(whole, llhttp_only);
   // CONNECTION_FUZZ_VERBOSE=1 prints each input's unsplit responses: for writing seeds.
   static const bool verbose = std::getenv("CONNECTION_FUZZ_VERBOSE") != nullptr;
   if (verbose) {

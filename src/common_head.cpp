@@ -1,0 +1,174 @@
+#include "common_head.hpp"
+
+#include <array>
+#include <cstring>
+#include <string_view>
+
+#include "http.hpp"
+#include "token.hpp"
+
+namespace hs {
+
+namespace {
+
+// One table, a bit per byte class, so each byte of the head costs one load.
+enum : uint8_t { kTarget = 1, kName = 2, kValue = 4, kHost = 8 };
+
+constexpr std::array<uint8_t, 256> kClass = [] {
+  std::array<uint8_t, 256> table{};
+  // llhttp's STRICT_URL_CHAR (the bytes it takes in a path or query in any mode) and '?'.
+  // Not '#': a fragment is not sent in a request; llhttp's reading of it is left to llhttp.
+  for (int c = 0; c < 256; ++c) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (alnum) table[static_cast<size_t>(c)] |= kTarget;
+    if (is_tchar(static_cast<char>(c))) table[static_cast<size_t>(c)] |= kName;
+    if ((c >= 0x20 && c < 0x7f) || c == '\t') table[static_cast<size_t>(c)] |= kValue;
+    if (detail::kHostChar[static_cast<size_t>(c)]) table[static_cast<size_t>(c)] |= kHost;
+  }
+  for (char c : std::string_view("!\"$%&'()*+,-./:;<=>@[\\]^_`{|}~?"))
+    table[static_cast<unsigned char>(c)] |= kTarget;
+  return table;
+}();
+
+bool is(char c, uint8_t cls) noexcept { return (kClass[static_cast<unsigned char>(c)] & cls) != 0; }
+
+constexpr uint64_t kOnes = 0x0101010101010101;
+constexpr uint64_t kHighs = kOnes * 0x80;
+
+// Eight bytes at a time over the bytes of [p, end) that are all in 0x21..0x7e (a target's
+// bytes, '#' aside) or, with `space`, 0x20..0x7e (a field value's, HTAB aside): stops at the
+// first group holding anything else, which the caller then reads byte by byte. The bit tricks
+// are exact about whether a group holds such a byte, not about which one.
+const char* skip_visible(const char* p, const char* end, bool space) noexcept {
+  const uint64_t low = kOnes * (space ? 0x20 : 0x21);
+  for (uint64_t w; end - p >= 8; p += 8) {
+    std::memcpy(&w, p, 8);
+    uint64_t below = (w - low) & ~w;   // a byte < low
+    uint64_t above = (w + kOnes) | w;  // a byte > 0x7e
+    uint64_t x = w ^ (kOnes * '#');
+    uint64_t hash = space ? 0 : (x - kOnes) & ~x;  // a '#' in a target
+    if ((below | above | hash) & kHighs) break;
+  }
+  return p;
+}
+
+// A body, an interim response, another protocol, or llhttp's own reading of a field. Told
+// apart by length first: most fields have none of these lengths.
+bool declined_field(std::string_view name) noexcept {
+  switch (name.size()) {
+    case 6:
+      return iequals(name, "Expect");
+    case 7:
+      return iequals(name, "Upgrade");
+    case 14:
+      return iequals(name, "Content-Length");
+    case 16:
+      return iequals(name, "Proxy-Connection");
+    case 17:
+      return iequals(name, "Transfer-Encoding");
+    default:
+      return false;
+  }
+}
+
+bool decline(ReadBuffer& b) noexcept {
+  b.reset_request();
+  return false;
+}
+
+}  // namespace
+
+bool parse_common_head(ReadBuffer& b, size_t max_bytes, size_t max_fields,
+                       CommonHead& head) noexcept {
+  const char* const base = b.data.get();
+  const char* const start = base + b.parsed;
+  size_t available = b.length - b.parsed;
+  // Nothing past max_bytes is looked at: a head that does not end before it is not common.
+  const char* const end = start + (available < max_bytes ? available : max_bytes);
+  const char* p = start;
+
+  // The request line. 18 bytes is the shortest common head: "GET / HTTP/1.1\r\n\r\n".
+  if (end - p < 18) return false;
+  if (std::memcmp(p, "GET /", 5) == 0) {
+    head.method = CommonHead::Method::get;
+    p += 4;
+  } else if (std::memcmp(p, "HEAD /", 6) == 0) {
+    head.method = CommonHead::Method::head;
+    p += 5;
+  } else {
+    return false;
+  }
+  const char* target = p;
+  p = skip_visible(p, end, false);
+  while (p < end && is(*p, kTarget)) ++p;
+  // " HTTP/1.x" CRLF, then at least the blank line's CRLF.
+  if (end - p < 13 || std::memcmp(p, " HTTP/1.", 8) != 0 || (p[8] != '0' && p[8] != '1') ||
+      p[9] != '\r' || p[10] != '\n')
+    return false;
+  head.minor = static_cast<uint8_t>(p[8] - '0');
+  b.reset_request();
+  b.head_start = static_cast<uint32_t>(b.parsed);
+  b.method = Span{static_cast<uint32_t>(b.parsed), static_cast<uint32_t>(target - 1 - start)};
+  b.target = Span{static_cast<uint32_t>(target - base), static_cast<uint32_t>(p - target)};
+  p += 11;
+
+  int hosts = 0;
+  enum class Connection { none, close, keep_alive } connection = Connection::none;
+  for (;;) {
+    if (end - p < 2) return decline(b);
+    if (p[0] == '\r') {
+      if (p[1] != '\n') return decline(b);
+      p += 2;
+      break;
+    }
+    const char* name = p;
+    while (p < end && is(*p, kName)) ++p;
+    if (p == name || p == end || *p != ':') return decline(b);
+    std::string_view field(name, static_cast<size_t>(p - name));
+    ++p;
+    while (p < end && (*p == ' ' || *p == '\t')) ++p;
+    const char* value = p;
+    bool is_host = field.size() == 4 && iequals(field, "Host");
+    if (is_host) {
+      // Checked as it is read: host bytes, then nothing but whitespace.
+      while (p < end && is(*p, kHost)) ++p;
+      while (p < end && (*p == ' ' || *p == '\t')) ++p;
+      ++hosts;
+    } else {
+      p = skip_visible(p, end, true);
+      while (p < end && is(*p, kValue)) ++p;
+    }
+    if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return decline(b);
+    std::string_view text(value, static_cast<size_t>(p - value));
+    p += 2;
+
+    if (declined_field(field)) return decline(b);
+    if (iequals(field, "Connection")) {
+      // One token, exactly: llhttp's reading of lists and whitespace is left to llhttp.
+      if (connection != Connection::none) return decline(b);
+      if (iequals(text, "close"))
+        connection = Connection::close;
+      else if (iequals(text, "keep-alive"))
+        connection = Connection::keep_alive;
+      else
+        return decline(b);
+    }
+    if (b.headers.size() == max_fields) return decline(b);
+    HeaderSpan span;
+    span.name = Span{static_cast<uint32_t>(name - base), static_cast<uint32_t>(field.size())};
+    span.value = Span{static_cast<uint32_t>(value - base), static_cast<uint32_t>(text.size())};
+    b.headers.push_back(span);  // capacity kept by the pooled buffer: no allocation when warm
+  }
+  // Each field counts its name, value and 4 bytes of framing toward the header limit: at most
+  // one byte more than its line.
+  if (static_cast<size_t>(p - start) + b.headers.size() > max_bytes) return decline(b);
+  // RFC 9112 section 3.2: exactly one Host in HTTP/1.1, at most one in 1.0, a valid value.
+  if (hosts > 1 || (hosts == 0 && head.minor == 1)) return decline(b);
+  head.keep_alive =
+      head.minor == 1 ? connection != Connection::close : connection == Connection::keep_alive;
+  b.head_end = static_cast<uint32_t>(p - base);
+  b.body = Span{b.head_end, 0};
+  return true;
+}
+
+}  // namespace hs

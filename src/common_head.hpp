@@ -1,0 +1,47 @@
+// The request head nearly every client sends, parsed in one strict pass.
+//
+// llhttp and the checks RFC 9112 asks of a server on top of it (Connection::check_head) cost
+// about 1,400 instructions for a 40-byte GET: a callback per piece, then a second walk over
+// the head. Most requests use a small corner of HTTP/1.1:
+//
+//   GET or HEAD, SP, an origin-form target of plain URL bytes, SP, HTTP/1.0 or HTTP/1.1, CRLF,
+//   fields "token: value CRLF" with printable ASCII values, none of Content-Length,
+//   Transfer-Encoding, Expect, Upgrade or Proxy-Connection, at most one Connection saying
+//   exactly "close" or "keep-alive", the Host fields HTTP/1.x requires with a valid value, CRLF,
+//   and the whole head in the buffer.
+//
+// parse_common_head() accepts exactly that corner and declines everything else: every other
+// method, every body, every head still arriving, every malformed or oversized head. A declined
+// head goes through llhttp and check_head as if this parser did not exist, so it has no error
+// path of its own. What it accepts must leave the ReadBuffer as llhttp's callbacks would
+// (spans of the method, target and fields; a field value may keep trailing whitespace, which
+// the connection trims) with the facts check_head would have taken: the fuzzer feeds every
+// input with the parser on and off and compares the responses.
+//
+// Like picohttpparser: no allocation (the field spans go into the buffer's own vector, whose
+// capacity the pool keeps), results point into the caller's buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "buffer_pool.hpp"
+
+namespace hs {
+
+struct CommonHead {
+  enum class Method : uint8_t { get, head };
+  Method method = Method::get;
+  uint8_t minor = 1;        // HTTP/1.minor
+  bool keep_alive = false;  // as llhttp_should_keep_alive() would say
+};
+
+// Parses the head that starts at b.parsed. True when it is a common head, complete in
+// [b.parsed, b.length), whose wire size plus field count is at most max_bytes (so no limit on
+// the target or the fields can apply) and with at most max_fields fields: then b.method,
+// b.target, b.headers, b.head_start, b.head_end and b.body (empty) describe it and b.head_end
+// is where the next request starts. False otherwise; b's request spans are then cleared.
+bool parse_common_head(ReadBuffer& b, size_t max_bytes, size_t max_fields,
+                       CommonHead& head) noexcept;
+
+}  // namespace hs

@@ -1,0 +1,260 @@
+// The one-pass parser for common request heads: what it accepts it must describe exactly as
+// llhttp's callbacks would; everything else (any doubt) it declines and leaves to llhttp.
+// Connection-level agreement with llhttp is checked in connection_test and by the fuzzer.
+#include "common_head.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "connection.hpp"
+#include "reactor.hpp"
+
+namespace hs::test {
+namespace {
+
+using namespace std::string_literals;
+
+constexpr size_t kMaxBytes = 8 * 1024;
+constexpr size_t kMaxFields = 100;
+
+// A read buffer holding `bytes` after `skip` bytes already parsed.
+ReadBuffer buffer(std::string_view bytes, size_t skip = 0) {
+  ReadBuffer b(skip + bytes.size() + 16);
+  std::memset(b.data.get(), 'x', skip);
+  std::memcpy(b.data.get() + skip, bytes.data(), bytes.size());
+  b.parsed = skip;
+  b.length = skip + bytes.size();
+  return b;
+}
+
+std::string_view text(const ReadBuffer& b, Span s) { return {b.data.get() + s.offset, s.length}; }
+
+std::vector<std::pair<std::string, std::string>> fields(const ReadBuffer& b) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const HeaderSpan& h : b.headers) out.emplace_back(text(b, h.name), text(b, h.value));
+  return out;
+}
+
+TEST(CommonHead, DescribesATypicalGet) {
+  std::string head =
+      "GET /a/b?x=1&y=%20 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: unit/1\r\n"
+      "Accept: */*\r\nX-Empty:\r\nX-Spaced: \t v w \r\n\r\n";
+  ReadBuffer b = buffer(head, 7);
+  CommonHead h;
+  ASSERT_TRUE(parse_common_head(b, kMaxBytes, kMaxFields, h));
+  EXPECT_EQ(h.method, CommonHead::Method::get);
+  EXPECT_EQ(h.minor, 1);
+  EXPECT_TRUE(h.keep_alive);
+  EXPECT_EQ(text(b, b.method), "GET");
+  EXPECT_EQ(text(b, b.target), "/a/b?x=1&y=%20");
+  EXPECT_EQ(b.head_start, 7u);
+  EXPECT_EQ(b.head_end, 7 + head.size());
+  EXPECT_EQ(b.body.length, 0u);
+  // Leading whitespace is not part of a value; trailing whitespace is left for the caller
+  // to trim, as llhttp leaves it.
+  using F = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(fields(b), (F{{"Host", "127.0.0.1:8080"},
+                          {"User-Agent", "unit/1"},
+                          {"Accept", "*/*"},
+                          {"X-Empty", ""},
+                          {"X-Spaced", "v w "}}));
+}
+
+TEST(CommonHead, KeepAliveFollowsVersionAndConnection) {
+  struct Expect {
+    std::string head;
+    CommonHead::Method method;
+    int minor;
+    bool keep_alive;
+  };
+  const std::vector<Expect> all = {
+      {"GET / HTTP/1.1\r\nHost: h\r\n\r\n", CommonHead::Method::get, 1, true},
+      {"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", CommonHead::Method::head, 1, true},
+      {"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", CommonHead::Method::get, 1, false},
+      {"GET / HTTP/1.1\r\nHost: h\r\nconnection: Keep-Alive\r\n\r\n", CommonHead::Method::get, 1,
+       true},
+      {"GET / HTTP/1.0\r\n\r\n", CommonHead::Method::get, 0, false},
+      {"GET / HTTP/1.0\r\nHost: h\r\n\r\n", CommonHead::Method::get, 0, false},
+      {"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", CommonHead::Method::get, 0, true},
+      {"HEAD / HTTP/1.0\r\nConnection: CLOSE\r\n\r\n", CommonHead::Method::head, 0, false},
+  };
+  for (const Expect& e : all) {
+    ReadBuffer b = buffer(e.head);
+    CommonHead h;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, kMaxFields, h)) << e.head;
+    EXPECT_EQ(h.method, e.method) << e.head;
+    EXPECT_EQ(h.minor, e.minor) << e.head;
+    EXPECT_EQ(h.keep_alive, e.keep_alive) << e.head;
+    EXPECT_EQ(b.head_end, e.head.size()) << e.head;
+  }
+}
+
+// Everything outside the common corner: other methods, bodies, what llhttp gives a meaning
+// to, every malformed head check_head refuses, bytes llhttp reads in ways of its own.
+TEST(CommonHead, DeclinesEverythingElse) {
+  const std::vector<std::string> declined = {
+      "POST / HTTP/1.1\r\nHost: h\r\n\r\n",
+      "get / HTTP/1.1\r\nHost: h\r\n\r\n",
+      "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /  HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.2\r\nHost: h\r\n\r\n",
+      "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+      "GET / http/1.1\r\nHost: h\r\n\r\n",
+      "GET /\r\n\r\n",
+      "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\n",
+      "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost : h\r\n\r\n",
+      "GET / HTTP/1.1\r\nA B: c\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\r\n: c\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX: \x7f\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX: caf\xc3\xa9\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n"s,
+      "GET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+      "GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nProxy-Connection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: close, te\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: close \r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nConnection: close\r\n\r\n",
+  };
+  for (const std::string& head : declined) {
+    ReadBuffer b = buffer(head);
+    CommonHead h;
+    EXPECT_FALSE(parse_common_head(b, kMaxBytes, kMaxFields, h)) << head;
+    EXPECT_TRUE(b.headers.empty()) << head;
+    EXPECT_EQ(b.method.length + b.target.length + b.head_end, 0u) << head;
+  }
+}
+
+// A head still arriving is llhttp's to follow, however much of it is here.
+TEST(CommonHead, DeclinesEveryIncompleteHead) {
+  std::string head = "GET /x HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n";
+  for (size_t n = 0; n < head.size(); ++n) {
+    ReadBuffer b = buffer(head.substr(0, n));
+    CommonHead h;
+    EXPECT_FALSE(parse_common_head(b, kMaxBytes, kMaxFields, h)) << n;
+  }
+}
+
+// Within the limits with room to spare, or not at all: the limits' own errors (414, 431) are
+// llhttp's path to give.
+TEST(CommonHead, DeclinesHeadsNearTheLimits) {
+  std::string head = "GET /" + std::string(40, 'a') + " HTTP/1.1\r\nHost: h\r\nX: 1\r\n\r\n";
+  // The wire size plus one byte per field must fit.
+  size_t need = head.size() + 2;
+  for (size_t max_bytes : {need - 1, need}) {
+    ReadBuffer b = buffer(head);
+    CommonHead h;
+    EXPECT_EQ(parse_common_head(b, max_bytes, kMaxFields, h), max_bytes == need) << max_bytes;
+  }
+  for (size_t max_fields : {size_t{1}, size_t{2}}) {
+    ReadBuffer b = buffer(head);
+    CommonHead h;
+    EXPECT_EQ(parse_common_head(b, kMaxBytes, max_fields, h), max_fields == 2) << max_fields;
+  }
+}
+
+// Pipelined heads: each parse ends exactly where the next request starts.
+TEST(CommonHead, StopsAtTheEndOfItsHead) {
+  std::string first = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::string second = "HEAD /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+  ReadBuffer b = buffer(first + second + "GET /3 HTTP/1.1\r\nHo");
+  CommonHead h;
+  ASSERT_TRUE(parse_common_head(b, kMaxBytes, kMaxFields, h));
+  EXPECT_EQ(b.head_end, first.size());
+  b.parsed = b.head_end;
+  ASSERT_TRUE(parse_common_head(b, kMaxBytes, kMaxFields, h));
+  EXPECT_EQ(text(b, b.target), "/2");
+  EXPECT_EQ(b.head_end, first.size() + second.size());
+  b.parsed = b.head_end;
+  EXPECT_FALSE(parse_common_head(b, kMaxBytes, kMaxFields, h));
+}
+
+// The whole connection, with the parser and without it (llhttp for every head): the handler
+// must see the same requests and the client get the same bytes, Date aside.
+struct Transcript {
+  std::string seen;    // every request as the handler saw it
+  std::string output;  // every response, Date values blanked
+  bool closed = false;
+};
+
+Transcript serve(std::string_view input, bool common_heads) {
+  Reactor reactor;
+  Transcript t;
+  ConnectionShared shared(
+      reactor, Limits{},
+      [&t](const Request& q, Response& r) {
+        t.seen += std::string(q.method()) + " " + std::string(q.target()) + " 1." +
+                  std::to_string(q.version_minor()) + (q.keep_alive() ? " ka" : " close") + "\n";
+        for (const Header& h : q.headers())
+          t.seen += std::string(h.name) + "=[" + std::string(h.value) + "]\n";
+        t.seen += "body=[" + std::string(q.body()) + "]\n";
+        r.body = std::string(q.target());
+      },
+      nullptr, "test");
+  shared.common_heads = common_heads;
+  {
+    Connection connection(shared);
+    connection.receive(input);
+    connection.receive_eof();
+    t.closed = connection.closed();
+    t.output = connection.output();
+  }
+  for (size_t at = 0; (at = t.output.find("\r\nDate: ", at)) != std::string::npos; at += 8)
+    t.output.replace(at + 8, 29, 29, '-');
+  return t;
+}
+
+TEST(CommonHead, LeavesTheConnectionsAnswersUnchanged) {
+  const std::vector<std::string> inputs = {
+      "GET /a?b=c HTTP/1.1\r\nHost: h:1\r\nAccept: */*\r\nX-Pad: \t a b \t\r\n\r\n"
+      "HEAD /h HTTP/1.1\r\nHost: h\r\n\r\n"
+      "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+      "GET /after HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+      "GET /never HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\nGET /3 "
+      "HTTP/1.0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nA B: c\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /e HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\nGET /f HTTP/1.1\r\nHost: "
+      "h\r\n\r\n",
+      "GET /c HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n"
+      "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\nGET /d HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(9000, 'v') +
+          "\r\n\r\n",
+      "GET /" + std::string(9000, 't') + " HTTP/1.1\r\nHost: h\r\n\r\n",
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Transcript with = serve(inputs[i], true), without = serve(inputs[i], false);
+    EXPECT_TRUE(without.output.starts_with("HTTP/1.1 ")) << "input " << i;
+    EXPECT_EQ(with.seen, without.seen) << "input " << i;
+    EXPECT_EQ(with.output, without.output) << "input " << i;
+    EXPECT_EQ(with.closed, without.closed) << "input " << i;
+  }
+}
+
+}  // namespace
+}  // namespace hs::test
