@@ -1,5 +1,6 @@
 #include "http.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 
@@ -99,10 +100,18 @@ bool Request::has_header(std::string_view name) const noexcept {
   return false;
 }
 
+uint64_t Response::Version::next() noexcept {
+  static std::atomic<uint64_t> counter{1};  // 0 is never a version
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Response::set_header(std::string_view name, std::string_view value) {
   for (size_t i = 0; i < count_; ++i) {
     if (iequals(fields_[i].first, name)) {
-      fields_[i].second.assign(value);
+      if (fields_[i].second != value) {
+        fields_[i].second.assign(value);
+        version_.value = Version::next();
+      }
       return;
     }
   }
@@ -111,14 +120,17 @@ void Response::set_header(std::string_view name, std::string_view value) {
 
 void Response::add_header(std::string_view name, std::string_view value) {
   if (count_ == fields_.size()) fields_.emplace_back();
-  // Reuses the capacity left by earlier requests: no allocation once warm. clear() and
-  // append() rather than assign(), whose overlap checks cost more than the copy.
-  auto& [n, v] = fields_[count_];
+  // Reuses the slot (and its capacity) of the field an earlier response had in this place:
+  // no allocation once warm, and nearly always not even a copy, since handlers tend to set
+  // the same fields every time. clear() and append() rather than assign(), whose overlap
+  // checks cost more than the copy.
+  auto& [n, v] = fields_[count_++];
+  if (n == name && v == value) return;
   n.clear();
   n.append(name);
   v.clear();
   v.append(value);
-  ++count_;
+  version_.value = Version::next();
 }
 
 std::string_view Response::header(std::string_view name) const noexcept {
@@ -295,6 +307,43 @@ struct HeadStartCache {
 // costs no guard.
 constinit thread_local HeadStartCache t_head_start{};
 
+// The whole head of the last response serialized on this thread. A handler nearly always sets
+// the same fields with the same values, so the next head is the same bytes: one copy instead
+// of a walk over the fields. The key is what the head is made of: the fields (by their
+// version, see Response::fields_version), the status, the body's length and framing, the
+// Connection field, and (through t_head_start, built with it) the Server and Date values.
+struct HeadCache {
+  uint64_t fields_version = 0;  // 0: empty
+  size_t fields = 0;
+  int status = 0;
+  size_t body_length = 0;
+  ResponseContext::Framing framing = ResponseContext::Framing::length;
+  bool close = false, keep_alive_10 = false;
+  size_t length = 0;
+  char text[512];
+
+  bool holds(const Response& r, int s, const ResponseContext& c) const noexcept {
+    return fields_version == r.fields_version() && fields == r.headers().size() && status == s &&
+           body_length == r.body.size() && framing == c.framing && close == c.close &&
+           keep_alive_10 == c.keep_alive_10;
+  }
+  void keep(const Response& r, int s, const ResponseContext& c, std::string_view head) noexcept {
+    fields_version = 0;
+    if (head.size() > sizeof text) return;
+    std::memcpy(text, head.data(), head.size());
+    length = head.size();
+    fields_version = r.fields_version();
+    fields = r.headers().size();
+    status = s;
+    body_length = r.body.size();
+    framing = c.framing;
+    close = c.close;
+    keep_alive_10 = c.keep_alive_10;
+  }
+};
+
+constinit thread_local HeadCache t_head{};
+
 // What serialize() decided once, so that both passes of emit() only copy.
 struct Parts {
   int status;
@@ -340,6 +389,14 @@ void emit(Sink& sink, const Response& response, const ResponseContext& context,
 void serialize(const Response& response, const ResponseContext& context, std::string& out) {
   using Framing = ResponseContext::Framing;
   int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+  bool send_body =
+      context.framing == Framing::length && !response_has_no_body(status, context.method);
+  if (t_head_start.holds(status, context.server, context.date) &&
+      t_head.holds(response, status, context)) {
+    out.append(t_head.text, t_head.length);
+    if (send_body) out.append(response.body);
+    return;
+  }
   char length_digits[20];
   Parts parts{status, t_head_start.get(status, context.server, context.date), {}, false, false};
   // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 sections 8.6, 15).
@@ -349,14 +406,17 @@ void serialize(const Response& response, const ResponseContext& context, std::st
   } else if (!bodiless_status && context.framing == Framing::chunked) {
     parts.chunked = true;
   }
-  parts.send_body =
-      context.framing == Framing::length && !response_has_no_body(status, context.method);
+  parts.send_body = send_body;
   Counter counter;
   emit(counter, response, context, parts);
   size_t start = out.size();
   out.resize(start + counter.size);
   Writer writer{out.data() + start};
   emit(writer, response, context, parts);
+  if (!parts.head_start.empty()) {  // cached too: t_head's key relies on it
+    size_t head = counter.size - (send_body ? response.body.size() : 0);
+    t_head.keep(response, status, context, {out.data() + start, head});
+  }
 }
 
 std::string_view DateCache::now() noexcept {

@@ -117,9 +117,27 @@ class Response {
   // Back to 200, no fields, empty body; keeps every string's capacity.
   void clear() noexcept;
 
+  // Names what the field slots hold: it changes whenever one of them changes, and no two
+  // Responses (copies included) ever share a value. With headers().size(), it tells
+  // serialize() that it has built this head before.
+  uint64_t fields_version() const noexcept { return version_.value; }
+
  private:
+  // A new number from a process-wide counter, also for a copy or a moved-to Response.
+  struct Version {
+    static uint64_t next() noexcept;
+    uint64_t value = next();
+    Version() = default;
+    Version(const Version&) noexcept : value(next()) {}
+    Version& operator=(const Version&) noexcept {
+      value = next();
+      return *this;
+    }
+  };
+
   std::vector<std::pair<std::string, std::string>> fields_;  // [0, count_) are live
   size_t count_ = 0;
+  Version version_;
   BodyProducer producer_;
 };
 

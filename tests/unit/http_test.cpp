@@ -179,6 +179,63 @@ TEST(Serialize, AppendsToWhatTheOutputAlreadyHoldsWithoutReallocating) {
   EXPECT_EQ(count(out, "HTTP/1.1 200 OK"), 2u);
 }
 
+// serialize() reuses the last head it built while nothing in it changed. Each step below
+// changes one thing after the same response was serialized (and cached): the output must be
+// what a copy of the response (a Response never serialized before) gets.
+TEST(Serialize, ReusesTheLastHeadOnlyWhileNothingInItChanged) {
+  Response r;
+  r.set_header("Content-Type", "text/plain");
+  r.body = "x";
+  ResponseContext c = context();
+  // The cache holds `r` as it was at the end of the previous step.
+  auto check = [&](const char* step, std::string_view must_contain) {
+    std::string got = serialized(r, c);
+    std::string fresh = serialized(Response(r), c);
+    EXPECT_EQ(got, fresh) << step;
+    EXPECT_NE(fresh.find(must_contain), std::string::npos) << step << ": " << fresh;
+    EXPECT_EQ(serialized(r, c), fresh) << step;  // from the cache, and `r` in it again
+  };
+  check("first", "Content-Type: text/plain\r\nContent-Length: 1\r\n\r\nx");
+  r.set_header("content-type", "text/html");
+  check("value replaced", "Content-Type: text/html\r\n");
+  r.clear();
+  r.set_header("Content-Type", "text/html");
+  r.body = "x";
+  check("cleared, same field again", "Content-Type: text/html\r\nContent-Length: 1\r\n");
+  r.clear();
+  r.body = "x";
+  check("cleared, no field", "GMT\r\nContent-Length: 1\r\n");
+  r.add_header("X-A", "1");
+  r.clear();
+  r.add_header("X-B", "1");
+  check("same slot, another name", "\r\nX-B: 1\r\nContent-Length: 0\r\n");
+  r.body = "xy";
+  check("longer body", "Content-Length: 2\r\n\r\nxy");
+  r.status = 404;
+  check("status", "HTTP/1.1 404 Not Found\r\n");
+  c.close = true;
+  check("closing", "Connection: close\r\n\r\nxy");
+  c.close = false;
+  c.keep_alive_10 = true;
+  check("HTTP/1.0 keep-alive", "Connection: keep-alive\r\n\r\nxy");
+  c.keep_alive_10 = false;
+  c.framing = ResponseContext::Framing::chunked;
+  check("chunked", "Transfer-Encoding: chunked\r\n\r\n");
+  c.framing = ResponseContext::Framing::length;
+  c.date = "Mon, 07 Nov 1994 08:49:37 GMT";
+  check("next second", "Date: Mon, 07 Nov 1994 08:49:37 GMT\r\n");
+  c.server = "other";
+  check("server name", "Server: other\r\n");
+  c.method = "HEAD";
+  check("HEAD: the same head, no body", "Content-Length: 2\r\n\r\n");
+  EXPECT_TRUE(serialized(r, c).ends_with("\r\n\r\n"));
+  c.method = "GET";
+  Response moved = std::move(r);
+  r.clear();
+  r.add_header("X-C", "3");
+  check("moved-from, refilled", "\r\nX-C: 3\r\n");
+}
+
 TEST(Serialize, UsesUnknownForAStatusWithoutText) {
   Response r;
   r.status = 299;
