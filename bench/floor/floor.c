@@ -16,8 +16,17 @@
  *     connection is closed after it, as every real server does).
  * Requests with a body are not supported (a benchmark never sends one).
  *
- * Usage: floor PORT [ADDRESS]     (ADDRESS defaults to 127.0.0.1)
+ * Usage: floor PORT [ADDRESS [MODES]]     (ADDRESS defaults to 127.0.0.1)
  * Stops on SIGTERM / SIGINT.
+ *
+ * MODES, comma-separated, for taking httpserver's gap to the floor apart (the load benchmark's
+ * floor-as-httpserver targets); the plain floor is the reference of the goals:
+ *   same-bytes  answer with the bytes httpserver sends: its status line, "Server: httpserver",
+ *               a Date refreshed once a second, then the plain floor's fields and body (56
+ *               bytes more per response, which the client pays to parse too)
+ *   log         also append a logrus text line per request (`time="..." level=info
+ *               msg="uri: <target>"`) to a buffer written to stderr once per loop iteration,
+ *               as httpserver logs
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +38,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IN_CAP 16384u     /* per-connection input buffer */
@@ -50,6 +60,77 @@ static const char RESP_CLOSE[] =
     "package main #14";
 #define RESP_KEEP_LEN (sizeof RESP_KEEP - 1)
 #define RESP_CLOSE_LEN (sizeof RESP_CLOSE - 1)
+
+/* The responses sent: RESP_KEEP / RESP_CLOSE, or with same-bytes, these with a Date. */
+#define DATE_AT 43 /* strlen("HTTP/1.1 200 OK\r\nServer: httpserver\r\nDate: ") */
+static const char SAME_HEAD[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Server: httpserver\r\n"
+    "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+static char g_keep[256], g_close[256];
+static const char *g_resp_keep = RESP_KEEP, *g_resp_close = RESP_CLOSE;
+static size_t g_keep_len = RESP_KEEP_LEN, g_close_len = RESP_CLOSE_LEN;
+
+/* log mode: lines of this loop iteration, written once per iteration */
+#define LOG_CAP (1u << 20)
+static int g_log_on;
+static char g_log[LOG_CAP];
+static size_t g_log_len;
+static char g_stamp[64]; /* `time="2026-01-01T00:00:00Z" level=info msg="uri: ` */
+static size_t g_stamp_len;
+static time_t g_second = -1;
+
+/* Once a second: the Date of the same-bytes responses and the start of a log line. */
+static void refresh_clock(void) {
+  time_t now = time(NULL);
+  if (now == g_second) return;
+  g_second = now;
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  char date[32];
+  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (g_resp_keep == g_keep) {
+    memcpy(g_keep + DATE_AT, date, 29);
+    memcpy(g_close + DATE_AT, date, 29);
+  }
+  g_stamp_len = strftime(g_stamp, sizeof g_stamp, "time=\"%Y-%m-%dT%H:%M:%SZ\" level=info msg=\"uri: ", &tm);
+}
+
+static void use_same_bytes(void) {
+  const char *keep_rest = RESP_KEEP + 17, *close_rest = RESP_CLOSE + 17; /* after the status line */
+  g_keep_len = (size_t)snprintf(g_keep, sizeof g_keep, "%s%s", SAME_HEAD, keep_rest);
+  g_close_len = (size_t)snprintf(g_close, sizeof g_close, "%s%s", SAME_HEAD, close_rest);
+  g_resp_keep = g_keep;
+  g_resp_close = g_close;
+}
+
+/* Appends the log line of the request whose head starts at h. */
+static void log_request(const char *h, size_t head_len) {
+  const char *target = memchr(h, ' ', head_len);
+  const char *end = target ? memchr(target + 1, ' ', head_len - (size_t)(target + 1 - h)) : NULL;
+  size_t n = end ? (size_t)(end - target - 1) : 0;
+  if (g_log_len + g_stamp_len + n + 2 > LOG_CAP) return; /* dropped, as httpserver would */
+  memcpy(g_log + g_log_len, g_stamp, g_stamp_len);
+  g_log_len += g_stamp_len;
+  if (n) memcpy(g_log + g_log_len, target + 1, n);
+  g_log_len += n;
+  memcpy(g_log + g_log_len, "\"\n", 2);
+  g_log_len += 2;
+}
+
+static void flush_log(void) {
+  size_t off = 0;
+  while (off < g_log_len) {
+    ssize_t w = write(2, g_log + off, g_log_len - off);
+    if (w > 0) {
+      off += (size_t)w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    break; /* a full disk: lose the lines, as a benchmark may */
+  }
+  g_log_len = 0;
+}
 
 struct conn {
   int fd;
@@ -159,9 +240,10 @@ static size_t take_heads(struct conn *c, char *out, size_t out_room) {
     if (end == NULL) break;
     size_t head_len = (size_t)(end - h) + 4;
     int close_it = memmem(h, head_len, "Connection: close", 17) != NULL;
-    size_t rl = close_it ? RESP_CLOSE_LEN : RESP_KEEP_LEN;
+    size_t rl = close_it ? g_close_len : g_keep_len;
     if (out_room - used < rl) break; /* caller writes, then calls again */
-    memcpy(out + used, close_it ? RESP_CLOSE : RESP_KEEP, rl);
+    memcpy(out + used, close_it ? g_resp_close : g_resp_keep, rl);
+    if (g_log_on) log_request(h, head_len);
     used += rl;
     start += head_len;
     if (close_it) c->closing = 1;
@@ -199,7 +281,7 @@ static int conn_readable(struct conn *c, int hup) {
     for (;;) {
       size_t n = take_heads(c, g_out + out_len, OUT_CAP - out_len);
       out_len += n;
-      if (n == 0 || out_len + RESP_CLOSE_LEN <= OUT_CAP) break;
+      if (n == 0 || out_len + g_close_len <= OUT_CAP) break;
       /* scratch full (only with huge pipelines): write what we have */
       if (conn_send(c, g_out, out_len) < 0) return -1;
       out_len = 0;
@@ -242,6 +324,10 @@ int main(int argc, char **argv) {
   }
   int port = atoi(argv[1]);
   const char *addr = argc > 2 ? argv[2] : "127.0.0.1";
+  const char *modes = argc > 3 ? argv[3] : "";
+  if (strstr(modes, "same-bytes")) use_same_bytes();
+  if (strstr(modes, "log")) g_log_on = 1;
+  refresh_clock();
   if (port <= 0 || port > 65535) {
     fprintf(stderr, "floor: bad port %s\n", argv[1]);
     return 2;
@@ -281,6 +367,7 @@ int main(int argc, char **argv) {
       perror("floor: epoll_wait");
       return 1;
     }
+    if (g_resp_keep == g_keep || g_log_on) refresh_clock();
     for (int i = 0; i < n; i++) {
       struct conn *c = events[i].data.ptr;
       if (c == NULL) {
@@ -317,6 +404,7 @@ int main(int argc, char **argv) {
           conn_close(c);
       }
     }
+    if (g_log_len > 0) flush_log();
   }
   close(ep);
   close(lfd);

@@ -13,6 +13,10 @@
 # Targets: floor, httpserver-nolog (--log-format=none), httpserver-log (text log to a file),
 # nginx (one worker, access_log off), nginx-log (access log to a file, buffered),
 # go-tutorial (net/http + logrus, logs to a file); a target whose binary is missing is skipped.
+# Not in the default list, for taking httpserver's gap to the floor apart: floor-same-bytes
+# (the floor sending httpserver's exact response bytes: Server and Date too) and
+# floor-same-bytes-log (and writing httpserver's log line per request to a file, once per
+# loop iteration); see bench/floor/floor.c.
 #
 # Rounds alternate the targets (A B C A B C ...) and the table shows medians over rounds:
 # the machine is shared and noisy. Per run: requests/s and p50/p99 from wrk, the server's
@@ -255,6 +259,12 @@ start_target() {
     floor)
       [ -n "$FLOOR_BIN" ] && [ -x "$FLOOR_BIN" ] || { say "skip $t: no floor binary"; return 1; }
       "${ON_SERVER_CPU[@]}" "$FLOOR_BIN" "$port" 127.0.0.1 2>>"$log" &
+      ;;
+    floor-same-bytes|floor-same-bytes-log)
+      [ -n "$FLOOR_BIN" ] && [ -x "$FLOOR_BIN" ] || { say "skip $t: no floor binary"; return 1; }
+      local modes=same-bytes
+      if [ "$t" = floor-same-bytes-log ]; then modes=same-bytes,log; log=$TMP/$t.log; fi
+      "${ON_SERVER_CPU[@]}" "$FLOOR_BIN" "$port" 127.0.0.1 "$modes" 2>>"$log" &
       ;;
     httpserver-nolog)
       [ -x "$HS_BIN" ] || { say "skip $t: $HS_BIN missing"; return 1; }

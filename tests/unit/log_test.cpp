@@ -271,6 +271,29 @@ TEST(Log, OneFlushIsOneWriteHoldingEveryPendingLineInOrder) {
   EXPECT_TRUE(sink.read_all().empty());  // nothing pending: no empty write either
 }
 
+// Prefixes and values of every length from 0 to 40 (the line is copied in pieces, short ones
+// without memcpy): each message comes out whole, nothing of its neighbours in it.
+TEST(Log, CopiesPrefixAndValueOfEveryLengthWhole) {
+  Records sink;
+  Logger log(sink.fd[1], LoggerOptions{});
+  std::vector<std::string> messages;
+  for (size_t a = 0; a <= 40; a += 3) {
+    for (size_t b = 0; b <= 40; ++b) {
+      std::string prefix = "p" + std::string(a, static_cast<char>('a' + b % 26)) + " ";
+      std::string value = std::string(b, static_cast<char>('A' + a % 26));
+      log.info(prefix, value);
+      messages.push_back(prefix + value);
+    }
+  }
+  ASSERT_TRUE(log.flush());
+  auto writes = sink.read_all();
+  ASSERT_EQ(writes.size(), 1u);
+  auto lines = split_lines(writes[0]);
+  ASSERT_EQ(lines.size(), messages.size());
+  for (size_t i = 0; i < lines.size(); ++i)
+    EXPECT_TRUE(lines[i].ends_with(" level=info msg=\"" + messages[i] + "\"")) << lines[i];
+}
+
 TEST(Log, SetsAPipeNonBlockingAndRestoresItsFlagsWhenDestroyed) {
   Pipe pipe;
   ASSERT_EQ(::fcntl(pipe.fd[1], F_GETFL) & O_NONBLOCK, 0);
