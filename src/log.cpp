@@ -94,6 +94,9 @@ Logger::~Logger() {
 void Logger::info(std::string_view prefix, std::string_view value) noexcept {
   line(kInfo, prefix, value);
 }
+void Logger::info(const Prefix& prefix, std::string_view value) noexcept {
+  line(kInfo, prefix, value);
+}
 void Logger::warn(std::string_view prefix, std::string_view value) noexcept {
   line(kWarning, prefix, value);
 }
@@ -362,61 +365,83 @@ void Logger::format_frame(Level level, std::time_t t) noexcept {
   f.second = t;
 }
 
+Logger::Prefix::Prefix(std::string_view text) noexcept
+    : text_(text), kinds_(byte_kinds(text, kBare | kGoVerbatim | kJsonVerbatim)) {}
+
 void Logger::line(Level level, std::string_view prefix, std::string_view value) noexcept {
+  line(level, Prefix(prefix), value);
+}
+
+void Logger::line(Level level, const Prefix& prefix, std::string_view value) noexcept {
   if (!enabled()) return;
   if (sent_ > 0 && sent_ == used_) used_ = sent_ = 0;
+  std::time_t now = std::time(nullptr);  // vDSO: no system call
+  if (now != frames_[level].second) [[unlikely]]
+    format_frame(level, now);
+  const Frame& f = frames_[level];
+  bool text = options_.format == LogFormat::text;
+  uint8_t kinds = byte_kinds(value, prefix.kinds_);
+  if (!(kinds & (text ? kGoVerbatim : kJsonVerbatim))) [[unlikely]]
+    return escaped_line(f, prefix.text_, value);
+  // Nothing to escape. A text value is quoted unless it is bare and not empty, as logrus
+  // decides.
+  bool quote = text && (!(kinds & kBare) || (prefix.text_.empty() && value.empty()));
+  append(f, prefix.text_, value, quote);
+}
+
+// A message with bytes to escape: escaped into escaped_ first. Out of line, with the
+// allocations it may need, so that the common line stays a few copies.
+void Logger::escaped_line(const Frame& f, std::string_view prefix,
+                          std::string_view value) noexcept {
   try {
-    std::time_t now = std::time(nullptr);  // vDSO: no system call
-    if (now != frames_[level].second) [[unlikely]]
-      format_frame(level, now);
-    const Frame& f = frames_[level];
+    // The prefix is ASCII, so escaping the two pieces one after the other equals escaping
+    // their concatenation. A text value with a byte to escape is never bare: quoted.
+    escaped_.clear();
     bool text = options_.format == LogFormat::text;
-    // The message as one or two pieces, quoted or not.
-    std::string_view first = prefix, second = value;
-    bool quote;
-    uint8_t kinds = byte_kinds(value, byte_kinds(prefix, kBare | kGoVerbatim | kJsonVerbatim));
-    if (kinds & (text ? kGoVerbatim : kJsonVerbatim)) {
-      // Nothing to escape. A text value is quoted unless it is bare and not empty, as logrus
-      // decides.
-      quote = text && (!(kinds & kBare) || (prefix.empty() && value.empty()));
+    if (text) {
+      escape_go(escaped_, prefix);
+      escape_go(escaped_, value);
     } else {
-      // The prefix is ASCII, so escaping the two pieces one after the other equals escaping
-      // their concatenation. A text value with a byte to escape is never bare: quoted.
-      escaped_.clear();
-      if (text) {
-        escape_go(escaped_, prefix);
-        escape_go(escaped_, value);
-      } else {
-        escape_json(escaped_, prefix);
-        escape_json(escaped_, value);
-      }
-      first = escaped_;
-      second = {};
-      quote = text;
+      escape_json(escaped_, prefix);
+      escape_json(escaped_, value);
     }
-    size_t length = f.start_length + first.size() + second.size() + f.end_length + 2 * quote;
-    if (used_ + length - sent_ > options_.max_pending_bytes) {
-      ++dropped_;
-      ++dropped_total_;
-      return;
-    }
-    // Room for the line and for whole frame arrays: copying all of one is a few moves,
-    // cheaper than copying its length.
-    size_t room = length + sizeof f.start;
-    if (buffer_.size() - used_ < room) buffer_.resize(std::max(2 * buffer_.size(), used_ + room));
-    char* p = buffer_.data() + used_;
-    std::memcpy(p, f.start, sizeof f.start);
-    p += f.start_length;
-    if (quote) *p++ = '"';
-    p = put(put(p, first), second);
-    if (quote) *p++ = '"';
-    std::memcpy(p, f.end, sizeof f.end);
-    used_ += length;
-    ++lines_;
+    append(f, escaped_, {}, text);
   } catch (...) {
     // Out of memory while logging: lose the line, never the request.
     ++dropped_;
     ++dropped_total_;
+  }
+}
+
+void Logger::append(const Frame& f, std::string_view first, std::string_view second,
+                    bool quote) noexcept {
+  size_t length = f.start_length + first.size() + second.size() + f.end_length + 2 * quote;
+  // Room for the line and for whole frame arrays: copying all of one is a few moves,
+  // cheaper than copying its length.
+  size_t room = length + sizeof f.start;
+  if (used_ + length - sent_ > options_.max_pending_bytes ||
+      (buffer_.size() - used_ < room && !grow(used_ + room))) {
+    ++dropped_;
+    ++dropped_total_;
+    return;
+  }
+  char* p = buffer_.data() + used_;
+  std::memcpy(p, f.start, sizeof f.start);
+  p += f.start_length;
+  if (quote) *p++ = '"';
+  p = put(put(p, first), second);
+  if (quote) *p++ = '"';
+  std::memcpy(p, f.end, sizeof f.end);
+  used_ += length;
+  ++lines_;
+}
+
+bool Logger::grow(size_t size) noexcept {
+  try {
+    buffer_.resize(std::max(2 * buffer_.size(), size));
+    return true;
+  } catch (...) {
+    return false;
   }
 }
 

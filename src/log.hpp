@@ -49,9 +49,23 @@ class Logger {
   bool enabled() const noexcept { return options_.format != LogFormat::none; }
   LogFormat format() const noexcept { return options_.format; }
 
+  // A message prefix whose bytes are checked once (for escaping and quoting) rather than on
+  // every line: for a caller that logs the same prefix each time, as the logging middleware
+  // logs "uri: ". Holds a view: `text` must outlive it and not change.
+  class Prefix {
+   public:
+    explicit Prefix(std::string_view text) noexcept;
+
+   private:
+    friend class Logger;
+    std::string_view text_;
+    uint8_t kinds_;  // what every byte of text_ allows (see log.cpp)
+  };
+
   // Appends one line whose message is `prefix` followed by `value` ("uri: " + target).
   // No allocation once the buffer has grown; no system call.
   void info(std::string_view prefix, std::string_view value = {}) noexcept;
+  void info(const Prefix& prefix, std::string_view value) noexcept;
   void warn(std::string_view prefix, std::string_view value = {}) noexcept;
   void error(std::string_view prefix, std::string_view value = {}) noexcept;
 
@@ -82,6 +96,10 @@ class Logger {
   };
 
   void line(Level level, std::string_view prefix, std::string_view value) noexcept;
+  void line(Level level, const Prefix& prefix, std::string_view value) noexcept;
+  void escaped_line(const Frame& f, std::string_view prefix, std::string_view value) noexcept;
+  void append(const Frame& f, std::string_view first, std::string_view second, bool quote) noexcept;
+  bool grow(size_t size) noexcept;
   void format_frame(Level level, std::time_t t) noexcept;
   std::string_view timestamp(std::time_t t) noexcept;
 

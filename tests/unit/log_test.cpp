@@ -294,6 +294,39 @@ TEST(Log, CopiesPrefixAndValueOfEveryLengthWhole) {
     EXPECT_TRUE(lines[i].ends_with(" level=info msg=\"" + messages[i] + "\"")) << lines[i];
 }
 
+// A Prefix only saves checking its bytes on every line: the lines are the same, whatever the
+// prefix and value need (quoting, escaping, bare), in both formats.
+TEST(Log, APrefixCheckedOnceWritesTheSameLines) {
+  const std::vector<std::string> prefixes = {"", "uri: ", "bare", "q\"uote ", "<tag>"};
+  const std::vector<std::string> values = {
+      "", "/x", "plain", "a b", "new\nline", "caf\xc3\xa9", "\xff", "<&>", "back\\slash"};
+  for (LogFormat format : {LogFormat::text, LogFormat::json}) {
+    Records plain_sink, prefixed_sink;
+    Logger plain(plain_sink.fd[1], LoggerOptions{format});
+    Logger prefixed(prefixed_sink.fd[1], LoggerOptions{format});
+    for (const std::string& p : prefixes) {
+      Logger::Prefix prefix(p);
+      for (const std::string& v : values) {
+        plain.info(p, v);
+        prefixed.info(prefix, v);
+      }
+    }
+    ASSERT_TRUE(plain.flush());
+    ASSERT_TRUE(prefixed.flush());
+    auto a = plain_sink.read_all(), b = prefixed_sink.read_all();
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(split_lines(a[0]).size(), prefixes.size() * values.size());
+    EXPECT_EQ(a, b);
+    // The prefix's own bytes are escaped too.
+    std::string quoted =
+        format == LogFormat::text ? R"(msg="q\"uote plain")" : R"("msg":"q\"uote plain")";
+    EXPECT_NE(b[0].find(quoted), std::string::npos) << b[0];
+    std::string tag =
+        format == LogFormat::text ? R"(msg="<tag>/x")" : R"("msg":"\u003ctag\u003e/x")";
+    EXPECT_NE(b[0].find(tag), std::string::npos) << b[0];
+  }
+}
+
 TEST(Log, SetsAPipeNonBlockingAndRestoresItsFlagsWhenDestroyed) {
   Pipe pipe;
   ASSERT_EQ(::fcntl(pipe.fd[1], F_GETFL) & O_NONBLOCK, 0);
