@@ -15,18 +15,16 @@ namespace {
 enum : uint8_t { kTarget = 1, kName = 2, kValue = 4, kHost = 8 };
 
 constexpr std::array<uint8_t, 256> kClass = [] {
-  std::array<uint8_t, 256> table{};
   // llhttp's STRICT_URL_CHAR (the bytes it takes in a path or query in any mode) and '?'.
   // Not '#': a fragment is not sent in a request; llhttp's reading of it is left to llhttp.
-  for (int c = 0; c < 256; ++c) {
-    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (alnum) table[static_cast<size_t>(c)] |= kTarget;
-    if (is_tchar(static_cast<char>(c))) table[static_cast<size_t>(c)] |= kName;
-    if ((c >= 0x20 && c < 0x7f) || c == '\t') table[static_cast<size_t>(c)] |= kValue;
-    if (detail::kHostChar[static_cast<size_t>(c)]) table[static_cast<size_t>(c)] |= kHost;
+  constexpr auto target = detail::alnum_and("!\"$%&'()*+,-./:;<=>@[\\]^_`{|}~?");
+  std::array<uint8_t, 256> table{};
+  for (size_t c = 0; c < 256; ++c) {
+    if (target[c]) table[c] |= kTarget;
+    if (detail::kTchar[c]) table[c] |= kName;
+    if ((c >= 0x20 && c < 0x7f) || c == '\t') table[c] |= kValue;
+    if (detail::kHostChar[c]) table[c] |= kHost;
   }
-  for (char c : std::string_view("!\"$%&'()*+,-./:;<=>@[\\]^_`{|}~?"))
-    table[static_cast<unsigned char>(c)] |= kTarget;
   return table;
 }();
 
