@@ -3,6 +3,8 @@
 #include <charconv>
 #include <optional>
 
+#include "token.hpp"
+
 #ifndef HTTPSERVER_VERSION
 #define HTTPSERVER_VERSION "0.0.0"
 #endif
@@ -72,6 +74,8 @@ Flags (environment variable in brackets):
   --address A              numeric IPv4/IPv6 address or "localhost"
                            (default: every address, IPv6 and IPv4)
   --body TEXT              the response body (default "package main #14")
+  --server-name NAME       the Server field of every response (default httpserver;
+                           --server-name= sends none)
   --log-format F           text, json or none (default text) [LOG_FORMAT]
   --quiet                  same as --log-format=none
   --workers N              reactor threads, one listener each (default 1) [WORKERS]
@@ -158,6 +162,13 @@ Config parse_config(const std::vector<std::string>& args,
         config.server.listen.address = take();
       } else if (flag == "--body") {
         config.body = take();
+      } else if (flag == "--server-name") {
+        config.server.server_name = take();
+        // Printed into every response head: a CR or LF here would be a header injection.
+        for (char c : value)
+          if (!is_field_byte(c) || c == '\t') throw UsageError("must be printable text");
+        if (!value.empty() && (value.front() == ' ' || value.back() == ' '))
+          throw UsageError("must not start or end with a space");
       } else if (flag == "--log-format") {
         if (!parse_log_format(take(), config.log_format))
           throw UsageError("must be text, json or none, not '" + value + "'");

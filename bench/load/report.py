@@ -17,17 +17,17 @@ import sys
 from xml.sax.saxutils import escape
 
 TARGET_ORDER = ["floor", "floor-same-bytes", "floor-same-bytes-log", "httpserver-nolog",
-                "httpserver-log", "nginx", "nginx-log", "go-tutorial"]
+                "httpserver-log", "httpserver-log-noserver", "nginx", "nginx-log", "go-tutorial"]
 SCENARIO_ORDER = ["keepalive", "pipeline", "close"]
 SCENARIO_TITLE = {
     "keepalive": "keep-alive, 64 connections",
     "pipeline": "pipelined, 64 connections x 16 requests per write",
     "close": "new connection per request (Connection: close)",
 }
-LOGGING = {"httpserver-log", "nginx-log", "go-tutorial", "floor-same-bytes-log"}
+LOGGING = {"httpserver-log", "httpserver-log-noserver", "nginx-log", "go-tutorial", "floor-same-bytes-log"}
 COLORS = {
     "floor": "#7f7f7f", "floor-same-bytes": "#a0a0a0", "floor-same-bytes-log": "#c0c0c0",
-    "httpserver-nolog": "#1f77b4", "httpserver-log": "#2b8cd8",
+    "httpserver-nolog": "#1f77b4", "httpserver-log": "#2b8cd8", "httpserver-log-noserver": "#6baed6",
     "nginx": "#2ca02c", "nginx-log": "#69b869", "go-tutorial": "#17becf",
 }
 

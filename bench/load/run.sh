@@ -16,7 +16,8 @@
 # Not in the default list, for taking httpserver's gap to the floor apart: floor-same-bytes
 # (the floor sending httpserver's exact response bytes: Server and Date too) and
 # floor-same-bytes-log (and writing httpserver's log line per request to a file, once per
-# loop iteration); see bench/floor/floor.c.
+# loop iteration); see bench/floor/floor.c; httpserver-log-noserver (httpserver-log with
+# --server-name=: no Server field, the bytes Go's net/http sends).
 #
 # Rounds alternate the targets (A B C A B C ...) and the table shows medians over rounds:
 # the machine is shared and noisy. Per run: requests/s and p50/p99 from wrk, the server's
@@ -271,11 +272,13 @@ start_target() {
       "${ON_SERVER_CPU[@]}" "$HS_BIN" --port "$port" --address 127.0.0.1 \
         --log-format none 2>>"$log" &
       ;;
-    httpserver-log)
+    httpserver-log|httpserver-log-noserver)
       [ -x "$HS_BIN" ] || { say "skip $t: $HS_BIN missing"; return 1; }
       log=$TMP/$t.log
+      local name=()
+      [ "$t" = httpserver-log-noserver ] && name=(--server-name=)
       "${ON_SERVER_CPU[@]}" "$HS_BIN" --port "$port" --address 127.0.0.1 \
-        --log-format text 2>>"$log" &
+        --log-format text "${name[@]}" 2>>"$log" &
       ;;
     nginx|nginx-log)
       command -v nginx >/dev/null 2>&1 || { say "skip $t: nginx not installed"; return 1; }

@@ -44,6 +44,24 @@ TEST(Serving, BodyFlagChangesTheResponseBody) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
+TEST(Serving, ServerNameFlagSetsOrDropsTheServerField) {
+  Server named = start_server({"--server-name", "edge/2"});
+  ASSERT_TRUE(named);
+  auto r = roundtrip(named.port, std::string("GET /") + kGet);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("server"), "edge/2");
+  EXPECT_EQ(named.stop(SIGTERM), 0);
+
+  Server anonymous = start_server({"--server-name="});
+  ASSERT_TRUE(anonymous);
+  r = roundtrip(anonymous.port, std::string("GET /") + kGet);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.has("server"));
+  EXPECT_TRUE(r.has("date"));
+  EXPECT_EQ(r.body, "package main #14");
+  EXPECT_EQ(anonymous.stop(SIGTERM), 0);
+}
+
 TEST(Serving, PortFromTheEnvironmentChoosesThePort) {
   Server server = start_server([](uint16_t port) {
     return Launch{{}, {{"PORT", std::to_string(port)}}};

@@ -38,6 +38,7 @@ TEST(Config, HasTheDocumentedDefaults) {
   EXPECT_EQ(c.server.listen.port, 8080);
   EXPECT_EQ(c.server.listen.address, "");
   EXPECT_EQ(c.body, "package main #14");
+  EXPECT_EQ(c.server.server_name, "httpserver");
   EXPECT_EQ(c.log_format, LogFormat::text);
   EXPECT_EQ(c.workers, 1u);
   EXPECT_EQ(c.server.limits.max_header_bytes, 8u * 1024);
@@ -57,6 +58,14 @@ TEST(Config, TakesAFlagValueAsTheNextArgumentOrAfterAnEqualsSign) {
   EXPECT_EQ(parse({"--body=a=b"}).body, "a=b");  // only the first '=' splits
   EXPECT_EQ(parse({"--body="}).body, "");
   EXPECT_EQ(parse({"--address", "::1"}).server.listen.address, "::1");
+}
+
+TEST(Config, SetsOrDropsTheServerFieldAndRefusesBytesThatWouldBreakTheHead) {
+  EXPECT_EQ(parse({"--server-name", "edge/1.2 (x)"}).server.server_name, "edge/1.2 (x)");
+  EXPECT_EQ(parse({"--server-name="}).server.server_name, "");
+  for (const char* bad :
+       {"a\r\nSet-Cookie: x=1", "a\nb", "tab\there", "del\x7f", " lead", "trail "})
+    EXPECT_USAGE_ERROR_NAMING(({"--server-name", bad}), "--server-name");
 }
 
 TEST(Config, ReadsPortFromTheEnvironmentAndTheFlagWins) {
@@ -196,7 +205,7 @@ TEST(Config, HelpVersionAndHealthcheckSelectTheirMode) {
 TEST(Config, UsageDocumentsEveryFlag) {
   std::string text = usage();
   for (const char* flag :
-       {"--port", "--address", "--body", "--log-format", "--quiet", "--workers",
+       {"--port", "--address", "--body", "--server-name", "--log-format", "--quiet", "--workers",
         "--max-header-bytes", "--max-target-bytes", "--max-body-bytes", "--max-connections",
         "--header-timeout", "--idle-timeout", "--write-timeout", "--shutdown-timeout",
         "--healthcheck", "--version", "--help"}) {
