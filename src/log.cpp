@@ -83,6 +83,16 @@ Logger::Logger(int fd, LoggerOptions options) : fd_(fd), options_(options) {
     if (flags >= 0 && !(flags & O_NONBLOCK) && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
       saved_flags_ = flags;
   }
+  if (enabled() && options_.atomic_write_bytes == 0 && options_.file_chunk_bytes != 0 &&
+      ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+    // O_APPEND writes land at the end, whatever the descriptor's offset says.
+    int flags = ::fcntl(fd_, F_GETFL);
+    off_t at = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(fd_, 0, SEEK_CUR);
+    if (flags >= 0 && at >= 0) {
+      chunk_ = options_.file_chunk_bytes;
+      offset_ = static_cast<uint64_t>(at);
+    }
+  }
   if (enabled()) buffer_.resize(4096);
 }
 
@@ -468,6 +478,7 @@ bool Logger::flush() noexcept {
     ssize_t n = ::write(fd_, buffer_.data() + sent_, length);
     if (n > 0) {
       sent_ += static_cast<size_t>(n);
+      offset_ += static_cast<uint64_t>(n);
       if (options_.atomic_write_bytes != 0) continue;
       if (sent_ == used_) continue;  // all out: maybe the dropped-lines warning
       // Short write: the pipe is full; the rest goes first next time. Drop what was sent
@@ -488,6 +499,48 @@ bool Logger::flush() noexcept {
     used_ = sent_ = 0;
     return true;
   }
+}
+
+uint64_t Logger::flush_due(uint64_t now_ms) noexcept {
+  bool added = lines_ != lines_at_due_;
+  lines_at_due_ = lines_;
+  bool expired = held_since_ms_ != 0 && now_ms - held_since_ms_ >= options_.max_hold_ms;
+  if (chunk_ == 0 || !added || expired || dropped_ != 0) {
+    held_since_ms_ = 0;
+    flush();
+    return 0;
+  }
+  size_t pending = used_ - sent_;
+  if (pending == 0) {
+    held_since_ms_ = 0;
+    return 0;
+  }
+  uint64_t end = (offset_ + pending) / chunk_ * chunk_;
+  if (end > offset_) {
+    size_t length = static_cast<size_t>(end - offset_);
+    ssize_t n;
+    do n = ::write(fd_, buffer_.data() + sent_, length);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      flush();  // counts what cannot be written, as for any other failed write
+      held_since_ms_ = 0;
+      return 0;
+    }
+    sent_ += static_cast<size_t>(n);
+    offset_ += static_cast<uint64_t>(n);
+    // The tail, less than a chunk and this iteration's lines, moves to the front.
+    std::memmove(buffer_.data(), buffer_.data() + sent_, used_ - sent_);
+    used_ -= sent_;
+    sent_ = 0;
+    held_since_ms_ = now_ms;
+  } else if (held_since_ms_ == 0) {
+    held_since_ms_ = now_ms;
+  }
+  if (used_ == 0) {
+    held_since_ms_ = 0;
+    return 0;
+  }
+  return held_since_ms_ + options_.max_hold_ms;
 }
 
 void Logger::flush_all() noexcept {

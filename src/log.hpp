@@ -7,8 +7,16 @@
 // JSON): quotes, backslashes, control bytes, invalid UTF-8 and line separators are escaped, so
 // no request can forge or split a line.
 //
-// Lines are appended to a buffer; flush() writes what is pending with one write() call and is
-// meant to run once per loop iteration, before the loop sleeps. When the descriptor is a pipe
+// Lines are appended to a buffer; flush_due() runs once per loop iteration, before the loop
+// sleeps, and writes them with one write() call. With file_chunk_bytes set (the httpserver
+// binary sets 64 KiB) and a regular file, it writes only up to the last 64 KiB boundary of
+// the file and holds the rest for a few milliseconds: the kernel then fills whole large
+// page-cache folios, at about two thirds of the system time of writes that end anywhere
+// (ext4, 52-byte lines: 0.09 s per 200 MB against 0.13 s in 53,000-byte writes, and 0.12 s
+// when each write ends at the last newline before the boundary: it has to be exact). Such a
+// write may end mid-line: the file holds whole lines once the tail follows, but another
+// writer to the same file could land inside a line, so it is for a file the Logger has to
+// itself. flush() writes everything at once. When the descriptor is a pipe
 // or socket it is made non-blocking: a slow reader never blocks the server. Lines that do not
 // fit in the bounded buffer are dropped and counted, and a warning saying how many follows as
 // soon as there is room again. Lines are never torn: what a short write left is written first
@@ -36,6 +44,11 @@ struct LoggerOptions {
   LogFormat format = LogFormat::text;
   size_t max_pending_bytes = 1 << 20;  // beyond this, lines are dropped and counted
   size_t atomic_write_bytes = 0;       // 0: one write for everything pending
+  // To a regular file (and atomic_write_bytes 0), flush_due() ends its writes where the file
+  // offset is a multiple of this (0: writes everything like flush()), holding the rest back
+  // for at most max_hold_ms after the iteration that last wrote or first held.
+  size_t file_chunk_bytes = 0;
+  uint32_t max_hold_ms = 10;
 };
 
 class Logger {
@@ -71,6 +84,12 @@ class Logger {
 
   // Writes pending lines. Returns true when nothing is left pending.
   bool flush() noexcept;
+  // Once per loop iteration, with the loop's clock (Reactor::now_ms()): writes what is due.
+  // To a terminal, pipe or socket that is everything, as flush(). To a regular file it is up
+  // to the last file_chunk_bytes boundary of the file offset; the rest waits, and is written
+  // whole once it has waited max_hold_ms or when an iteration added no line (the load is
+  // over). Returns the time by which it must run again (Reactor::wake_by()), 0 if none.
+  uint64_t flush_due(uint64_t now_ms) noexcept;
   // Flushes, blocking if it must, for a clean exit.
   void flush_all() noexcept;
 
@@ -115,6 +134,14 @@ class Logger {
   uint64_t dropped_ = 0;        // since the last warning
   uint64_t dropped_total_ = 0;  // ever
   uint64_t lines_ = 0;
+  // Regular files: writes end on multiples of chunk_ (0: not a regular file, or not asked)
+  // of the file offset, which is offset_ as far as this Logger knows (another writer to the
+  // same file only makes the chunks unaligned). held_since_ms_: when the pending tail was
+  // last left behind; lines_at_due_: lines_ at the last flush_due().
+  size_t chunk_ = 0;
+  uint64_t offset_ = 0;
+  uint64_t held_since_ms_ = 0;
+  uint64_t lines_at_due_ = 0;
   std::time_t stamp_second_ = -1;
   char stamp_[40] = {};
   size_t stamp_length_ = 0;

@@ -111,8 +111,10 @@ bool shared_pipe(int fd) {
 
 // One reactor, its logger and its server: all a thread needs, nothing shared.
 struct Worker {
+  // Alone on stderr, a Logger may end its writes to a file on 64 KiB file offsets (cheaper for
+  // the kernel; see log.hpp); workers sharing it each write whole lines.
   Worker(const Config& config, bool reuse_port, size_t atomic_write_bytes)
-      : logger(2, {config.log_format, 1 << 20, atomic_write_bytes}) {
+      : logger(2, {config.log_format, 1 << 20, atomic_write_bytes, reuse_port ? 0u : 64u << 10}) {
     hs::ServerOptions options = config.server;
     options.listen.reuse_port = reuse_port;
     std::vector<hs::Middleware> middlewares;

@@ -189,8 +189,9 @@ int Reactor::next_timeout() const noexcept {
     std::lock_guard lock(posted_mutex_);
     if (!posted_.empty()) return 0;
   }
-  if (timers_.empty()) return -1;
-  uint64_t deadline = timers_.begin()->first.first;
+  if (timers_.empty() && wake_by_ms_ == 0) return -1;
+  uint64_t deadline = timers_.empty() ? wake_by_ms_ : timers_.begin()->first.first;
+  if (wake_by_ms_ != 0 && wake_by_ms_ < deadline) deadline = wake_by_ms_;
   uint64_t now = monotonic_ms();
   if (deadline <= now) return 0;
   uint64_t wait = deadline - now;
@@ -239,6 +240,7 @@ int Reactor::run_once(int timeout_ms) {
     ++ran;
   }
   ran += run_due_timers();
+  wake_by_ms_ = 0;
   // Last, so that the work of this iteration (log lines, closed connections) is done before
   // anyone sleeps: run() in epoll_wait, or a host loop in its own poll() after run_once(0).
   for (auto& fn : before_sleep_) fn();

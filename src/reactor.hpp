@@ -85,6 +85,12 @@ class Reactor {
   // Runs `fn` at the end of every iteration, after its events and timers, before the loop or
   // the host may sleep. Used to flush batched output such as log lines.
   void add_before_sleep(std::function<void()> fn);
+  // For a before-sleep hook that left work for later (log lines held back): the next sleep
+  // ends by `deadline_ms` (now_ms() time), when the hooks run again and may ask again. Each
+  // iteration forgets the deadline before its hooks run; next_timeout() includes it.
+  void wake_by(uint64_t deadline_ms) noexcept {
+    if (wake_by_ms_ == 0 || deadline_ms < wake_by_ms_) wake_by_ms_ = deadline_ms;
+  }
 
   // --- Cross-thread -----------------------------------------------------------------------
   // Queues `fn` to run on the reactor's thread and wakes the loop. The one thread-safe
@@ -139,6 +145,7 @@ class Reactor {
   TimerId next_timer_id_ = 1;
 
   std::vector<std::function<void()>> before_sleep_;
+  uint64_t wake_by_ms_ = 0;  // 0: no hook asked to be run again by a deadline
 
   mutable std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;   // guarded by posted_mutex_

@@ -25,7 +25,8 @@ Server::Server(Reactor& reactor, ServerOptions options, Handler handler, Logger*
   reactor_.add_before_sleep([this, alive] {
     if (alive.expired()) return;
     free_retired();
-    if (error_log_) error_log_->flush();
+    if (!error_log_) return;
+    if (uint64_t due = error_log_->flush_due(reactor_.now_ms())) reactor_.wake_by(due);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <regex>
@@ -464,6 +465,133 @@ TEST(Log, AtomicWriteBytesMakesEveryWriteWholeLinesNoLargerThanPipeBuf) {
     EXPECT_TRUE(lines[static_cast<size_t>(i)].ends_with("/" + std::to_string(i) + "\""));
   // Not one line per write: each write carries as many whole lines as fit.
   EXPECT_LT(writes.size(), 300u / 2);
+}
+
+// --- Chunked writes to a file -----------------------------------------------------------
+
+// A scratch regular file, removed when done; `before` bytes already in it.
+struct File {
+  int fd = -1;
+  explicit File(const std::string& before, int flags = 0) {
+    char path[] = "/tmp/log_test.XXXXXX";
+    fd = ::mkostemp(path, O_CLOEXEC | flags);
+    EXPECT_GE(fd, 0);
+    ::unlink(path);
+    EXPECT_EQ(::write(fd, before.data(), before.size()), static_cast<ssize_t>(before.size()));
+  }
+  ~File() { ::close(fd); }
+  std::string contents() const {
+    std::string out(1 << 20, '\0');
+    ssize_t n = ::pread(fd, out.data(), out.size(), 0);
+    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return out;
+  }
+  size_t size() const { return contents().size(); }
+};
+
+LoggerOptions chunked(size_t chunk, uint32_t hold_ms) {
+  LoggerOptions options;
+  options.file_chunk_bytes = chunk;
+  options.max_hold_ms = hold_ms;
+  return options;
+}
+
+// Appends lines "uri: /<i>" for i in [from, to) and returns them as the file will hold them
+// (but for the clock's digits: compare with same_bytes()).
+std::string log_lines(Logger& log, int from, int to) {
+  for (int i = from; i < to; ++i) log.info("uri: /", std::to_string(i));
+  Records sink;  // the same lines, formatted by a second Logger, to know their bytes
+  Logger copy(sink.fd[1], LoggerOptions{});
+  for (int i = from; i < to; ++i) copy.info("uri: /", std::to_string(i));
+  copy.flush();
+  std::string all;
+  for (const auto& w : sink.read_all()) all += w;
+  return all;
+}
+
+// Equal, except that a digit may stand for another: the two Loggers of log_lines() can read
+// the clock in different seconds. Lines are in order: each number has its own length.
+::testing::AssertionResult same_bytes(const std::string& actual, const std::string& expected) {
+  if (actual.size() != expected.size())
+    return ::testing::AssertionFailure() << actual.size() << " bytes, expected " << expected.size();
+  for (size_t i = 0; i < actual.size(); ++i)
+    if (actual[i] != expected[i] && !(std::isdigit(static_cast<unsigned char>(actual[i])) &&
+                                      std::isdigit(static_cast<unsigned char>(expected[i]))))
+      return ::testing::AssertionFailure() << "byte " << i << " differs:\n" << actual;
+  // The messages' own digits must not have moved: each whole line's number is the next one.
+  static const std::regex message(R"re(msg="uri: /(\d+)"\n)re");
+  int next = -1;
+  for (std::sregex_iterator m(actual.begin(), actual.end(), message), end; m != end; ++m) {
+    int n = std::stoi((*m)[1].str());
+    if (next >= 0 && n != next)
+      return ::testing::AssertionFailure() << "line " << n << " out of order";
+    next = n + 1;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(Log, ToAFileWritesEndOnChunkBoundariesOfTheFileAndTheTailFollowsWhenTheLoadStops) {
+  const std::string before(1000, 'x');
+  File file(before);
+  Logger log(file.fd, chunked(4096, 10));
+  std::string expected = before + log_lines(log, 0, 300);  // about 16 KB
+  ASSERT_GT(expected.size(), 3u * 4096);
+  // Under load: only up to the last 4096-byte boundary of the file; asked to run again by 110.
+  EXPECT_EQ(log.flush_due(100), 110u);
+  size_t boundary = expected.size() / 4096 * 4096;
+  EXPECT_TRUE(same_bytes(file.contents(), expected.substr(0, boundary)));
+  // More lines, still short of the next boundary: nothing is written.
+  expected += log_lines(log, 300, 310);
+  ASSERT_LT(expected.size(), boundary + 4096);
+  EXPECT_EQ(log.flush_due(105), 110u);
+  EXPECT_EQ(file.size(), boundary);
+  // An iteration that logged nothing: the load is over, the tail goes out whole.
+  EXPECT_EQ(log.flush_due(106), 0u);
+  EXPECT_TRUE(same_bytes(file.contents(), expected));
+  EXPECT_FALSE(log.pending());
+  EXPECT_EQ(log.flush_due(107), 0u);  // nothing pending, nothing held
+  EXPECT_TRUE(same_bytes(file.contents(), expected));
+}
+
+TEST(Log, AHeldTailWaitsNoLongerThanMaxHoldMs) {
+  File file("");
+  Logger log(file.fd, chunked(1 << 20, 10));  // lines that never reach a chunk boundary
+  std::string expected = log_lines(log, 0, 1);
+  EXPECT_EQ(log.flush_due(200), 210u);
+  expected += log_lines(log, 1, 2);
+  EXPECT_EQ(log.flush_due(209), 210u);
+  EXPECT_EQ(file.size(), 0u);
+  expected += log_lines(log, 2, 3);
+  EXPECT_EQ(log.flush_due(210), 0u);  // held 10 ms although lines keep coming: written
+  EXPECT_TRUE(same_bytes(file.contents(), expected));
+}
+
+TEST(Log, AnAppendingFileCountsChunksFromItsEnd) {
+  const std::string before(5000, 'y');
+  File file(before, O_APPEND);
+  ASSERT_EQ(::lseek(file.fd, 0, SEEK_SET), 0);  // where the next write goes is still the end
+  Logger log(file.fd, chunked(4096, 10));
+  std::string expected = before + log_lines(log, 0, 200);
+  log.flush_due(1);
+  EXPECT_EQ(file.size(), expected.size() / 4096 * 4096);
+  log.flush_due(2);
+  EXPECT_TRUE(same_bytes(file.contents(), expected));
+}
+
+TEST(Log, WithoutAChunkSizeOrToAPipeEveryIterationWritesEverything) {
+  File file("");
+  Logger whole(file.fd, LoggerOptions{});
+  std::string expected = log_lines(whole, 0, 300);
+  EXPECT_EQ(whole.flush_due(1), 0u);
+  EXPECT_TRUE(same_bytes(file.contents(), expected));
+
+  Records sink;
+  Logger to_socket(sink.fd[1], chunked(4096, 10));
+  expected = log_lines(to_socket, 0, 300);
+  EXPECT_EQ(to_socket.flush_due(1), 0u);
+  auto writes = sink.read_all();
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_TRUE(same_bytes(writes[0], expected));
 }
 
 TEST(Log, CountsLinesLostWhenTheReaderIsGone) {

@@ -321,6 +321,31 @@ TEST(Reactor, BeforeSleepHooksRunAtTheEndOfEveryIterationAfterItsWork) {
                                              "hook2"}));
 }
 
+// A hook that held work back (the log's tail) asks for a wake-up: a loop with nothing else
+// to do must not sleep past it, and the next iteration forgets it unless asked again.
+TEST(Reactor, AHookAskingToBeWokenEndsTheNextSleepByThen) {
+  Reactor reactor;
+  int asks = 1;
+  reactor.add_before_sleep([&] {
+    if (asks-- > 0) reactor.wake_by(reactor.now_ms() + 20);
+  });
+  EXPECT_EQ(reactor.next_timeout(), -1);
+  reactor.run_once(0);  // the hook asks once
+  int t = reactor.next_timeout();
+  EXPECT_GE(t, 0);
+  EXPECT_LE(t, 20);
+  // Nothing else can wake this wait: a post from another thread, 1 s later, is the fallback
+  // that shows it would have slept (the post's callback counts as work run).
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    reactor.post([] {});
+  });
+  EXPECT_EQ(reactor.run_once(-1), 0) << "slept until the post instead of the asked wake-up";
+  EXPECT_EQ(reactor.next_timeout(), -1);  // not asked again: sleep until something happens
+  EXPECT_EQ(reactor.run_once(-1), 1);     // the post
+  late.join();
+}
+
 TEST(Reactor, AddingARegularFileFailsWithEperm) {
   Reactor reactor;
   char path[] = "/tmp/reactor_test_XXXXXX";
