@@ -507,7 +507,12 @@ uint64_t Logger::flush_due(uint64_t now_ms) noexcept {
   bool expired = held_since_ms_ != 0 && now_ms - held_since_ms_ >= options_.max_hold_ms;
   if (chunk_ == 0 || !added || expired || dropped_ != 0) {
     held_since_ms_ = 0;
+    bool held = used_ != sent_;
     flush();
+    // Where the file really ends, now and then: logrotate's copytruncate empties an O_APPEND
+    // file under us, and counting on from the old offset would leave every write unaligned.
+    if (chunk_ != 0 && held)
+      if (off_t at = ::lseek(fd_, 0, SEEK_CUR); at >= 0) offset_ = static_cast<uint64_t>(at);
     return 0;
   }
   size_t pending = used_ - sent_;

@@ -578,6 +578,27 @@ TEST(Log, AnAppendingFileCountsChunksFromItsEnd) {
   EXPECT_TRUE(same_bytes(file.contents(), expected));
 }
 
+// logrotate's copytruncate: the file is emptied under the Logger. The next whole write tells
+// it where the file ends, and the chunks that follow end on the new file's boundaries.
+TEST(Log, FindsTheFileEndAgainAfterTheFileWasTruncatedUnderIt) {
+  File file("", O_APPEND);
+  Logger log(file.fd, chunked(4096, 10));
+  log_lines(log, 0, 100);
+  log.flush_due(1);
+  EXPECT_EQ(log.flush_due(2), 0u);  // quiet: all written
+  ASSERT_GT(file.size(), 4096u);
+  ASSERT_EQ(::ftruncate(file.fd, 0), 0);
+  std::string expected = log_lines(log, 100, 103);
+  log.flush_due(3);
+  EXPECT_EQ(log.flush_due(4), 0u);
+  ASSERT_TRUE(same_bytes(file.contents(), expected));
+  expected += log_lines(log, 103, 300);
+  log.flush_due(5);
+  EXPECT_EQ(file.size(), expected.size() / 4096 * 4096);
+  log.flush_due(6);
+  EXPECT_TRUE(same_bytes(file.contents(), expected));
+}
+
 TEST(Log, WithoutAChunkSizeOrToAPipeEveryIterationWritesEverything) {
   File file("");
   Logger whole(file.fd, LoggerOptions{});
