@@ -19,8 +19,8 @@
 // itself. flush() writes everything at once. When the descriptor is a pipe
 // or socket it is made non-blocking: a slow reader never blocks the server. Lines that do not
 // fit in the bounded buffer are dropped and counted, and a warning saying how many follows as
-// soon as there is room again. Lines are never torn: what a short write left is written first
-// on the next flush.
+// soon as there is room again. Lines are never torn or interleaved with another writer's
+// (file chunks aside): what a short write left is written first on the next flush.
 //
 // Threads: one Logger per reactor thread; it is not locked. Several Loggers may share one
 // descriptor: set atomic_write_bytes to PIPE_BUF so each write is a whole number of lines

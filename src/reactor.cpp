@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -189,9 +190,9 @@ int Reactor::next_timeout() const noexcept {
     std::lock_guard lock(posted_mutex_);
     if (!posted_.empty()) return 0;
   }
-  if (timers_.empty() && wake_by_ms_ == 0) return -1;
-  uint64_t deadline = timers_.empty() ? wake_by_ms_ : timers_.begin()->first.first;
-  if (wake_by_ms_ != 0 && wake_by_ms_ < deadline) deadline = wake_by_ms_;
+  uint64_t deadline = wake_by_ms_ != 0 ? wake_by_ms_ : UINT64_MAX;
+  if (!timers_.empty()) deadline = std::min(deadline, timers_.begin()->first.first);
+  if (deadline == UINT64_MAX) return -1;
   uint64_t now = monotonic_ms();
   if (deadline <= now) return 0;
   uint64_t wait = deadline - now;
