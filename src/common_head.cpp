@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "bytes.hpp"
 #include "http.hpp"
 #include "token.hpp"
 
@@ -81,7 +82,7 @@ constinit thread_local HostMemo t_host{};
 // Skips the run of host bytes at p, as far as `end`.
 const char* skip_host(const char* p, const char* end) noexcept {
   size_t n = t_host.length;
-  if (n != 0 && static_cast<size_t>(end - p) > n && std::memcmp(p, t_host.bytes, n) == 0 &&
+  if (n != 0 && static_cast<size_t>(end - p) > n && equal_bytes(p, t_host.bytes, n) &&
       !is(p[n], kHost))
     return p + n;
   const char* start = p;

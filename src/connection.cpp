@@ -828,7 +828,7 @@ void Connection::dispatch() noexcept {
     respond(500, "500 Internal Server Error\n", true);
     return;
   }
-  bool close = !keep_alive || shared_.draining || iequals(response.header("Connection"), "close");
+  bool close = !keep_alive || shared_.draining || response.closes_connection();
   using Framing = ResponseContext::Framing;
   Framing framing = Framing::length;
   if (response.streaming()) {

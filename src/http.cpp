@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "bytes.hpp"
+
 namespace hs {
 
 namespace {
@@ -69,8 +71,11 @@ void Request::set(std::string_view method, std::string_view target, int major, i
   header_count_ = headers.size();
   body_ = body;
   keep_alive_ = keep_alive;
+}
+
+std::string_view Request::origin_form() const noexcept {
   // Absolute form "http://host/p?q": the path starts at the first '/' after "//".
-  std::string_view rest = target;
+  std::string_view rest = target_;
   if (!rest.empty() && rest.front() != '/') {
     auto scheme = rest.find("://");
     if (scheme != std::string_view::npos) {
@@ -78,14 +83,23 @@ void Request::set(std::string_view method, std::string_view target, int major, i
       rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
     }
   }
+  return rest;
+}
+
+std::string_view Request::path() const noexcept {
   // The path ends at the first '?' or '#' (a fragment is never sent, but never route on one
-  // either); the query is what follows the first '?'. One pass: targets are short, and most
-  // have neither.
+  // either).
+  std::string_view rest = origin_form();
   size_t end = 0;
   while (end < rest.size() && rest[end] != '?' && rest[end] != '#') ++end;
-  path_ = rest.substr(0, end);
-  size_t mark = end < rest.size() && rest[end] == '?' ? end : rest.find('?', end);
-  query_ = mark == std::string_view::npos ? std::string_view() : rest.substr(mark + 1);
+  return rest.substr(0, end);
+}
+
+std::string_view Request::query() const noexcept {
+  // What follows the first '?', wherever it is.
+  std::string_view rest = origin_form();
+  size_t mark = rest.find('?');
+  return mark == std::string_view::npos ? std::string_view() : rest.substr(mark + 1);
 }
 
 std::string_view Request::header(std::string_view name) const noexcept {
@@ -124,8 +138,9 @@ void Response::add_header(std::string_view name, std::string_view value) {
   // no allocation once warm, and nearly always not even a copy, since handlers tend to set
   // the same fields every time. clear() and append() rather than assign(), whose overlap
   // checks cost more than the copy.
+  if (name.size() == 10 && iequals(name, "Connection")) has_connection_field_ = true;
   auto& [n, v] = fields_[count_++];
-  if (n == name && v == value) return;
+  if (equal_bytes(n, name) && equal_bytes(v, value)) return;
   n.clear();
   n.append(name);
   v.clear();
@@ -143,6 +158,7 @@ void Response::clear() noexcept {
   status = 200;
   body.clear();
   count_ = 0;
+  has_connection_field_ = false;
   producer_ = nullptr;
 }
 
@@ -279,8 +295,8 @@ struct HeadStartCache {
 
   bool holds(int s, std::string_view server, std::string_view date) const noexcept {
     return status == s && server.size() == server_length && date.size() == date_length &&
-           std::memcmp(text + date_at, date.data(), date.size()) == 0 &&
-           std::memcmp(text + server_at, server.data(), server.size()) == 0;
+           equal_bytes(text + date_at, date.data(), date.size()) &&
+           equal_bytes(text + server_at, server.data(), server.size());
   }
   // The head's start for this key: cached, or formatted into the cache; empty if too long.
   std::string_view get(int s, std::string_view server, std::string_view date) noexcept {

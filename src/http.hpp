@@ -42,9 +42,10 @@ class Request {
   // The request-target exactly as the client sent it: "/a/b?x=1", "*" or "http://h/p".
   std::string_view target() const noexcept { return target_; }
   // The path of the target, without the query ("/a/b"; the path part of an absolute form).
-  std::string_view path() const noexcept { return path_; }
+  // Found in the target when asked for, as the query is: most handlers never ask.
+  std::string_view path() const noexcept;
   // The query without the '?', empty when there is none.
-  std::string_view query() const noexcept { return query_; }
+  std::string_view query() const noexcept;
   int version_major() const noexcept { return version_major_; }
   int version_minor() const noexcept { return version_minor_; }
   std::span<const Header> headers() const noexcept { return {headers_, header_count_}; }
@@ -61,7 +62,10 @@ class Request {
            std::span<const Header> headers, std::string_view body, bool keep_alive) noexcept;
 
  private:
-  std::string_view method_, target_, path_, query_, body_;
+  // The target past an absolute form's scheme and authority: where the path starts.
+  std::string_view origin_form() const noexcept;
+
+  std::string_view method_, target_, body_;
   const Header* headers_ = nullptr;
   size_t header_count_ = 0;
   int version_major_ = 1, version_minor_ = 1;
@@ -114,6 +118,11 @@ class Response {
   std::span<const std::pair<std::string, std::string>> headers() const noexcept {
     return {fields_.data(), count_};
   }
+  // Whether the handler set "Connection: close" (any case), asking for the connection to be
+  // closed after this response.
+  bool closes_connection() const noexcept {
+    return has_connection_field_ && iequals(header("Connection"), "close");
+  }
   // Back to 200, no fields, empty body; keeps every string's capacity.
   void clear() noexcept;
 
@@ -137,6 +146,7 @@ class Response {
 
   std::vector<std::pair<std::string, std::string>> fields_;  // [0, count_) are live
   size_t count_ = 0;
+  bool has_connection_field_ = false;  // so that most responses skip looking for one
   Version version_;
   BodyProducer producer_;
 };

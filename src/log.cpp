@@ -13,6 +13,8 @@
 #include <initializer_list>
 #include <utility>
 
+#include "bytes.hpp"
+
 namespace hs {
 
 namespace {
@@ -160,33 +162,6 @@ constexpr auto kByteKinds = [] {
   }
   return table;
 }();
-
-// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as two overlapping words.
-template <class Word>
-void copy_ends(char* p, const char* q, size_t n) noexcept {
-  Word head, tail;
-  std::memcpy(&head, q, sizeof head);
-  std::memcpy(&tail, q + n - sizeof tail, sizeof tail);
-  std::memcpy(p, &head, sizeof head);
-  std::memcpy(p + n - sizeof tail, &tail, sizeof tail);
-}
-
-// Copies s to p and returns its end, without a call into libc for the short pieces a log line
-// is made of (most request-targets are a few bytes, for which memcpy's dispatch costs more
-// than the copy).
-char* put(char* p, std::string_view s) noexcept {
-  size_t n = s.size();
-  const char* q = s.data();
-  if (n > 16)
-    std::memcpy(p, q, n);
-  else if (n >= 8)
-    copy_ends<uint64_t>(p, q, n);
-  else if (n >= 4)
-    copy_ends<uint32_t>(p, q, n);
-  else
-    for (size_t i = 0; i < n; ++i) p[i] = q[i];  // an empty piece's data() may be null
-  return p + n;
-}
 
 uint8_t byte_kinds(std::string_view s, uint8_t kinds) noexcept {
   // Stopping once nothing is left also keeps GCC from vectorizing the loop, which costs more
@@ -439,7 +414,7 @@ void Logger::append(const Frame& f, std::string_view first, std::string_view sec
   std::memcpy(p, f.start, sizeof f.start);
   p += f.start_length;
   if (quote) *p++ = '"';
-  p = put(put(p, first), second);
+  p = copy_bytes(copy_bytes(p, first), second);
   if (quote) *p++ = '"';
   std::memcpy(p, f.end, sizeof f.end);
   used_ += length;

@@ -264,6 +264,21 @@ TEST(Response, AddHeaderKeepsEveryValueAndHeaderReturnsTheFirst) {
   EXPECT_EQ(r.header("X-Missing"), "");
 }
 
+TEST(Response, ClosesTheConnectionOnlyWhenAConnectionFieldSaysClose) {
+  Response r;
+  EXPECT_FALSE(r.closes_connection());
+  r.set_header("X-Other", "close");
+  EXPECT_FALSE(r.closes_connection());
+  r.set_header("connection", "keep-alive");
+  EXPECT_FALSE(r.closes_connection());
+  r.set_header("CONNECTION", "Close");  // replaces the field, whatever the case
+  EXPECT_TRUE(r.closes_connection());
+  r.clear();
+  EXPECT_FALSE(r.closes_connection());
+  r.add_header("Connection", "close");
+  EXPECT_TRUE(r.closes_connection());
+}
+
 TEST(Response, ClearResetsStatusFieldsAndBody) {
   Response r;
   r.status = 500;
@@ -342,6 +357,15 @@ TEST(Request, KeepsEverythingAfterTheFirstQuestionMarkInTheQuery) {
   auto q = make_request("/p?a=?b");
   EXPECT_EQ(q.path(), "/p");
   EXPECT_EQ(q.query(), "a=?b");
+}
+
+TEST(Request, ReadsPathAndQueryOfTheTargetItHoldsNow) {
+  Request q;
+  q.set("GET", "/first?one", 1, 1, {}, "", true);
+  EXPECT_EQ(q.path(), "/first");
+  q.set("GET", "/second#frag?not", 1, 1, {}, "", true);  // reused, as the connection does
+  EXPECT_EQ(q.path(), "/second");
+  EXPECT_EQ(q.query(), "not");
 }
 
 TEST(Request, TakesThePathOfAnAbsoluteFormTarget) {
