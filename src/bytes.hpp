@@ -45,7 +45,7 @@ inline bool equal_bytes(const char* a, const char* b, size_t n) noexcept {
     if (n <= 16) return detail::equal_ends<uint64_t>(a, b, n);
     if (n <= 32)
       return detail::equal_ends<uint64_t>(a, b, 16) &&
-             detail::equal_ends<uint64_t>(a + 16, b + 16, n - 16);
+             detail::equal_ends<uint64_t>(a + n - 16, b + n - 16, 16);
     return std::memcmp(a, b, n) == 0;
   }
   if (n >= 4) return detail::equal_ends<uint32_t>(a, b, n);

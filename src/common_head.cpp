@@ -1,6 +1,7 @@
 #include "common_head.hpp"
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <string_view>
 
@@ -36,8 +37,9 @@ constexpr uint64_t kHighs = kOnes * 0x80;
 
 // Eight bytes at a time over the bytes of [p, end) that are all in 0x21..0x7e (a target's
 // bytes, '#' aside) or, with `space`, 0x20..0x7e (a field value's, HTAB aside): stops at the
-// first group holding anything else, which the caller then reads byte by byte. The bit tricks
-// are exact about whether a group holds such a byte, not about which one.
+// first such byte. The tricks can also flag a byte above one that is flagged rightly (through a
+// borrow), never one below: the lowest flag is exact. Past the last whole group, the caller
+// reads byte by byte.
 const char* skip_visible(const char* p, const char* end, bool space) noexcept {
   const uint64_t low = kOnes * (space ? 0x20 : 0x21);
   for (uint64_t w; end - p >= 8; p += 8) {
@@ -46,7 +48,12 @@ const char* skip_visible(const char* p, const char* end, bool space) noexcept {
     uint64_t above = (w + kOnes) | w;  // a byte > 0x7e
     uint64_t x = w ^ (kOnes * '#');
     uint64_t hash = space ? 0 : (x - kOnes) & ~x;  // a '#' in a target
-    if ((below | above | hash) & kHighs) break;
+    if (uint64_t found = (below | above | hash) & kHighs) {
+      if constexpr (std::endian::native == std::endian::little)
+        return p + std::countr_zero(found) / 8;
+      else
+        return p;
+    }
   }
   return p;
 }
@@ -146,13 +153,22 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, size_t max_fields,
       break;
     }
     const char* name = p;
-    while (p < end && is(*p, kName)) ++p;
-    if (p == name || p == end || *p != ':') return decline(b);
-    std::string_view field(name, static_cast<size_t>(p - name));
-    ++p;
+    bool is_host;
+    std::string_view field;
+    if (end - p >= 6 && equal_bytes(p, "Host: ", 6)) {
+      // As nearly every client writes it: name, colon and space in one comparison.
+      is_host = true;
+      field = {name, 4};
+      p += 6;
+    } else {
+      while (p < end && is(*p, kName)) ++p;
+      if (p == name || p == end || *p != ':') return decline(b);
+      field = {name, static_cast<size_t>(p - name)};
+      is_host = field.size() == 4 && iequals(field, "Host");
+      ++p;
+    }
     while (p < end && (*p == ' ' || *p == '\t')) ++p;
     const char* value = p;
-    bool is_host = field.size() == 4 && iequals(field, "Host");
     if (is_host) {
       // Checked as it is read: host bytes, then nothing but whitespace.
       p = skip_host(p, end);

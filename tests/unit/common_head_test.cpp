@@ -147,6 +147,58 @@ TEST(CommonHead, DeclinesEverythingElse) {
   }
 }
 
+// Targets and values are read eight bytes at a time: a byte they may not hold is found
+// wherever it sits in a group, and a clean one is taken whole.
+TEST(CommonHead, FindsAForbiddenByteAnywhereInALongTargetOrValue) {
+  const std::string clean(24, 'a');
+  auto target_head = [](const std::string& t) {
+    return "GET /" + t + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  };
+  auto value_head = [](const std::string& v) {
+    return "GET / HTTP/1.1\r\nHost: h\r\nX: " + v + "\r\n\r\n";
+  };
+  {
+    ReadBuffer b = buffer(target_head(clean));
+    CommonHead h;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, kMaxFields, h));
+    EXPECT_EQ(text(b, b.target), "/" + clean);
+  }
+  {
+    ReadBuffer b = buffer(value_head(clean));
+    CommonHead h;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, kMaxFields, h));
+    EXPECT_EQ(text(b, b.headers.at(1).value), clean);
+  }
+  for (size_t i = 0; i < clean.size(); ++i) {
+    for (char bad : {'#', ' ', '\x7f', '\x01', '\x80', '\xff'}) {
+      std::string t = clean;
+      t[i] = bad;
+      ReadBuffer b = buffer(target_head(t));
+      CommonHead h;
+      EXPECT_FALSE(parse_common_head(b, kMaxBytes, kMaxFields, h)) << i << " " << int(bad);
+    }
+    for (char bad : {'\x7f', '\x01', '\r', '\x80', '\xff'}) {
+      std::string v = clean;
+      v[i] = bad;
+      ReadBuffer b = buffer(value_head(v));
+      CommonHead h;
+      EXPECT_FALSE(parse_common_head(b, kMaxBytes, kMaxFields, h)) << i << " " << int(bad);
+    }
+  }
+}
+
+// "Host: " is read in one comparison; every other spelling of the field is read as any other.
+TEST(CommonHead, ReadsHostHoweverItsNameAndWhitespaceAreWritten) {
+  for (std::string line : {"Host: h", "host: h", "HOST:h", "Host:\t h", "Host:  h  "}) {
+    ReadBuffer b = buffer("GET / HTTP/1.1\r\n" + line + "\r\n\r\n");
+    CommonHead h;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, kMaxFields, h)) << line;
+    ASSERT_EQ(b.headers.size(), 1u) << line;
+    EXPECT_EQ(text(b, b.headers[0].name), line.substr(0, 4)) << line;
+    EXPECT_EQ(text(b, b.headers[0].value).substr(0, 1), "h") << line;
+  }
+}
+
 // A head still arriving is llhttp's to follow, however much of it is here.
 TEST(CommonHead, DeclinesEveryIncompleteHead) {
   std::string head = "GET /x HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n";
