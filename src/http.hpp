@@ -132,6 +132,8 @@ class Response {
   uint64_t fields_version() const noexcept { return version_.value; }
 
  private:
+  void add_field(std::string_view name, std::string_view value);
+
   // A new number from a process-wide counter, also for a copy or a moved-to Response.
   struct Version {
     static uint64_t next() noexcept;
@@ -155,7 +157,9 @@ class Response {
 std::string_view status_text(int status) noexcept;
 
 // Whether a response with this status to this method carries no body (1xx, 204, 304, HEAD).
-bool response_has_no_body(int status, std::string_view method) noexcept;
+inline bool response_has_no_body(int status, std::string_view method) noexcept {
+  return (status >= 100 && status < 200) || status == 204 || status == 304 || method == "HEAD";
+}
 
 // The Date header's value in IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), formatted at
 // most once a second. One per thread (a reactor's), not shared.

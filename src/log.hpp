@@ -78,7 +78,7 @@ class Logger {
   // Appends one line whose message is `prefix` followed by `value` ("uri: " + target).
   // No allocation once the buffer has grown; no system call.
   void info(std::string_view prefix, std::string_view value = {}) noexcept;
-  void info(const Prefix& prefix, std::string_view value) noexcept;
+  void info(const Prefix& prefix, std::string_view value) noexcept { line(kInfo, prefix, value); }
   void warn(std::string_view prefix, std::string_view value = {}) noexcept;
   void error(std::string_view prefix, std::string_view value = {}) noexcept;
 
