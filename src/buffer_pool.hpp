@@ -27,7 +27,7 @@ struct Span {
 
 struct HeaderSpan {
   Span name;
-  Span value;
+  Span value;  // without the optional whitespace around it
 };
 
 // The bytes read from one connection and the spans of the request being parsed from them.

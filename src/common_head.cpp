@@ -169,17 +169,20 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, size_t max_fields,
     }
     while (p < end && (*p == ' ' || *p == '\t')) ++p;
     const char* value = p;
+    const char* value_end;
     if (is_host) {
       // Checked as it is read: host bytes, then nothing but whitespace.
-      p = skip_host(p, end);
+      p = value_end = skip_host(p, end);
       while (p < end && (*p == ' ' || *p == '\t')) ++p;
       ++hosts;
     } else {
       p = skip_visible(p, end, true);
       while (p < end && is(*p, kValue)) ++p;
+      value_end = p;
+      while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
     }
     if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return decline(b);
-    std::string_view text(value, static_cast<size_t>(p - value));
+    std::string_view text(value, static_cast<size_t>(p - value));  // trailing whitespace too
     p += 2;
 
     if (declined_field(field)) return decline(b);
@@ -196,7 +199,8 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, size_t max_fields,
     if (b.headers.size() == max_fields) return decline(b);
     HeaderSpan span;
     span.name = Span{static_cast<uint32_t>(name - base), static_cast<uint32_t>(field.size())};
-    span.value = Span{static_cast<uint32_t>(value - base), static_cast<uint32_t>(text.size())};
+    span.value =
+        Span{static_cast<uint32_t>(value - base), static_cast<uint32_t>(value_end - value)};
     b.headers.push_back(span);  // capacity kept by the pooled buffer: no allocation when warm
   }
   // Each field counts its name, value and 4 bytes of framing toward the header limit: at most

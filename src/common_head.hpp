@@ -14,8 +14,8 @@
 // method, every body, every head still arriving, every malformed or oversized head. A declined
 // head goes through llhttp and check_head as if this parser did not exist, so it has no error
 // path of its own. What it accepts must leave the ReadBuffer as llhttp's callbacks would
-// (spans of the method, target and fields; a field value may keep trailing whitespace, which
-// the connection trims) with the facts check_head would have taken: the fuzzer feeds every
+// (spans of the method, target and fields, a field value's without the whitespace around it)
+// with the facts check_head would have taken: the fuzzer feeds every
 // input with the parser on and off and compares the responses.
 //
 // Like picohttpparser: no allocation (the field spans go into the buffer's own vector, whose

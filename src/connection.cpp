@@ -690,6 +690,10 @@ int Connection::on_header_value(const char* at, size_t length) noexcept {
 
 int Connection::on_header_value_complete() noexcept {
   in_value_ = false;
+  // Trimmed once here, as parse_common_head() trims, rather than for every request's handler.
+  Span& v = in_->headers.back().value;
+  std::string_view value = trim_ows({in_->data.get() + v.offset, v.length});
+  v = Span{offset_of(value.data()), static_cast<uint32_t>(value.size())};
   return 0;
 }
 
@@ -793,7 +797,7 @@ void Connection::dispatch() noexcept {
   for (size_t i = 0; i < count; ++i) {
     const HeaderSpan& h = b.headers[i];
     shared_.headers[i] = {std::string_view(data + h.name.offset, h.name.length),
-                          trim_ows({data + h.value.offset, h.value.length})};
+                          std::string_view(data + h.value.offset, h.value.length)};
   }
   std::string_view method(data + b.method.offset, b.method.length);
   std::string_view body(data + b.body.offset, b.body.length);
