@@ -839,7 +839,7 @@ void Connection::dispatch() noexcept {
     framing = head_.minor >= 1 ? Framing::chunked : Framing::until_close;
     if (framing == Framing::until_close) close = true;
   }
-  ResponseContext context{shared_.date.now(),
+  ResponseContext context{shared_.date.now(shared_.reactor.now_ms()),
                           shared_.server_name,
                           method,
                           close,
@@ -992,8 +992,7 @@ void Connection::drain() noexcept {
   if (!busy || state_ == State::lingering) close();
 }
 
-void Connection::prepare_output() noexcept {
-  if (!out_.empty() || out_.capacity() >= 64) return;
+void Connection::take_pooled_output() noexcept {
   std::string pooled = shared_.pool.get_output();
   if (pooled.capacity() > out_.capacity()) out_.swap(pooled);
 }

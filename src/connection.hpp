@@ -181,7 +181,12 @@ class Connection final : public IoHandler, private ListLink {
   void respond(int status, std::string_view body, bool close) noexcept;
   void discard_input() noexcept;
   void release_buffers() noexcept;
-  void prepare_output() noexcept;  // takes a pooled string before the first append
+  // Takes a pooled string before the first append. Inline: on every response's path, and
+  // nearly always a test that finds one already there.
+  void prepare_output() noexcept {
+    if (out_.empty() && out_.capacity() < 64) take_pooled_output();
+  }
+  void take_pooled_output() noexcept;
   bool backpressured() const noexcept {
     return !detached_ && out_.size() - out_sent_ >= shared_.limits.output_high_water;
   }

@@ -444,6 +444,19 @@ std::string_view DateCache::now() noexcept {
   return {text_, length_};
 }
 
+std::string_view DateCache::refresh(uint64_t monotonic_ms) noexcept {
+  timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);  // vDSO: no system call
+  if (ts.tv_sec != second_) {
+    second_ = ts.tv_sec;
+    length_ = format_imf_fixdate(ts.tv_sec, text_);
+  }
+  // The rest of this second, counted from a monotonic reading taken no later than the wall
+  // clock's: if anything, it ends early.
+  valid_until_ms_ = monotonic_ms + 1000 - static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+  return {text_, length_};
+}
+
 std::string DateCache::format(std::time_t t) {
   char text[32];
   return {text, format_imf_fixdate(t, text)};

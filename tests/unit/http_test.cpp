@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace hs {
@@ -477,6 +479,23 @@ TEST(DateCache, NowIsTheCurrentTimeIn29CharactersEndingWithGmt) {
   EXPECT_EQ(now.size(), 29u);
   EXPECT_TRUE(now.ends_with(" GMT")) << now;
   EXPECT_TRUE(now == DateCache::format(before) || now == DateCache::format(after)) << now;
+}
+
+// Given a monotonic time, the cache keeps its value for the rest of the second it read, by
+// that clock, and reads the wall clock again once a later time says the second is over.
+TEST(DateCache, KeepsTheValueUntilTheMonotonicClockSaysItsSecondIsOver) {
+  DateCache cache;
+  const uint64_t t0 = 1'000'000;
+  std::time_t before = std::time(nullptr);
+  std::string first(cache.now(t0));
+  EXPECT_TRUE(first == DateCache::format(before) || first == DateCache::format(before + 1));
+  // Wait for the wall clock's next second (at most a second).
+  while (DateCache::format(std::time(nullptr)) == first)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(cache.now(t0), first) << "within the second, by the given clock";
+  std::string later(cache.now(t0 + 1000));
+  EXPECT_NE(later, first) << "a second later by the given clock";
+  EXPECT_EQ(later, DateCache::format(std::time(nullptr)));
 }
 
 }  // namespace
