@@ -60,19 +60,6 @@ size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
 
 }  // namespace
 
-void Request::set(std::string_view method, std::string_view target, int major, int minor,
-                  std::span<const Header> headers, std::string_view body,
-                  bool keep_alive) noexcept {
-  method_ = method;
-  target_ = target;
-  version_major_ = major;
-  version_minor_ = minor;
-  headers_ = headers.data();
-  header_count_ = headers.size();
-  body_ = body;
-  keep_alive_ = keep_alive;
-}
-
 std::string_view Request::origin_form() const noexcept {
   // Absolute form "http://host/p?q": the path starts at the first '/' after "//".
   std::string_view rest = target_;
@@ -335,7 +322,8 @@ struct HeadCache {
   size_t body_length = 0;
   ResponseContext::Framing framing = ResponseContext::Framing::length;
   bool close = false, keep_alive_10 = false;
-  size_t length = 0;
+  bool body_kept = false;  // a short body's bytes follow the head in text
+  size_t length = 0;       // of the head
   char text[512];
 
   bool holds(const Response& r, int s, const ResponseContext& c) const noexcept {
@@ -348,6 +336,10 @@ struct HeadCache {
     if (head.size() > sizeof text) return;
     std::memcpy(text, head.data(), head.size());
     length = head.size();
+    // A handler that answers with the same short body each time (a fixed text, a health
+    // check) then gets its whole response in one copy.
+    body_kept = r.body.size() <= 64 && length + r.body.size() <= sizeof text;
+    if (body_kept) std::memcpy(text + length, r.body.data(), r.body.size());
     fields_version = r.fields_version();
     fields = r.headers().size();
     status = s;
@@ -409,6 +401,11 @@ void serialize(const Response& response, const ResponseContext& context, std::st
       context.framing == Framing::length && !response_has_no_body(status, context.method);
   if (t_head_start.holds(status, context.server, context.date) &&
       t_head.holds(response, status, context)) {
+    if (send_body && t_head.body_kept &&
+        equal_bytes(t_head.text + t_head.length, response.body.data(), response.body.size())) {
+      out.append(t_head.text, t_head.length + response.body.size());
+      return;
+    }
     out.append(t_head.text, t_head.length);
     if (send_body) out.append(response.body);
     return;

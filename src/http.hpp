@@ -59,7 +59,16 @@ class Request {
 
   // Filled in by the connection that parsed the request (and by tests).
   void set(std::string_view method, std::string_view target, int major, int minor,
-           std::span<const Header> headers, std::string_view body, bool keep_alive) noexcept;
+           std::span<const Header> headers, std::string_view body, bool keep_alive) noexcept {
+    method_ = method;
+    target_ = target;
+    version_major_ = major;
+    version_minor_ = minor;
+    headers_ = headers.data();
+    header_count_ = headers.size();
+    body_ = body;
+    keep_alive_ = keep_alive;
+  }
 
  private:
   // The target past an absolute form's scheme and authority: where the path starts.

@@ -213,6 +213,10 @@ TEST(Serialize, ReusesTheLastHeadOnlyWhileNothingInItChanged) {
   check("same slot, another name", "\r\nX-B: 1\r\nContent-Length: 0\r\n");
   r.body = "xy";
   check("longer body", "Content-Length: 2\r\n\r\nxy");
+  r.body = "zw";  // the head and a short body are kept together: the same length is not enough
+  check("same length, other bytes", "Content-Length: 2\r\n\r\nzw");
+  r.body = "xy";
+  check("back again", "Content-Length: 2\r\n\r\nxy");
   r.status = 404;
   check("status", "HTTP/1.1 404 Not Found\r\n");
   c.close = true;
