@@ -15,8 +15,8 @@
 // head goes through llhttp and check_head as if this parser did not exist, so it has no error
 // path of its own. What it accepts must leave the ReadBuffer as llhttp's callbacks would
 // (spans of the method, target and fields, a field value's without the whitespace around it)
-// with the facts check_head would have taken: the fuzzer feeds every
-// input with the parser on and off and compares the responses.
+// with the facts check_head would have taken: the fuzzer feeds every input with the parser on
+// and off and compares the responses.
 //
 // Like picohttpparser: no allocation (the field spans go into the buffer's own vector, whose
 // capacity the pool keeps), results point into the caller's buffer.
