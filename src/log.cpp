@@ -78,15 +78,16 @@ bool parse_log_format(std::string_view name, LogFormat& format) noexcept {
 
 Logger::Logger(int fd, LoggerOptions options) : fd_(fd), options_(options) {
   struct stat st;
+  bool known = enabled() && ::fstat(fd_, &st) == 0;
   // Only pipes and sockets can block us; a terminal is shared with the shell, which must not
   // find its descriptor non-blocking after we exit, and files never block.
-  if (enabled() && ::fstat(fd_, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+  if (known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
     int flags = ::fcntl(fd_, F_GETFL);
     if (flags >= 0 && !(flags & O_NONBLOCK) && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
       saved_flags_ = flags;
   }
-  if (enabled() && options_.atomic_write_bytes == 0 && options_.file_chunk_bytes != 0 &&
-      ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+  if (known && S_ISREG(st.st_mode) && options_.atomic_write_bytes == 0 &&
+      options_.file_chunk_bytes != 0) {
     // O_APPEND writes land at the end, whatever the descriptor's offset says.
     int flags = ::fcntl(fd_, F_GETFL);
     off_t at = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(fd_, 0, SEEK_CUR);
