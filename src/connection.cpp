@@ -747,20 +747,20 @@ void Connection::check_head() noexcept {
   int hosts = 0;
   std::string_view host;
   std::string_view expect;
-  for (const HeaderSpan& h : b.headers) {
+  for (const HeaderSpan& h : b.headers) {  // values come trimmed (on_header_value_complete)
     std::string_view name(data + h.name.offset, h.name.length);
     // RFC 9110 section 5.1: a token. llhttp 8 lets spaces into a name ("A B", "Host :").
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) return fail(400);
     if (iequals(name, "Host")) {
       ++hosts;
-      host = trim_ows({data + h.value.offset, h.value.length});
+      host = {data + h.value.offset, h.value.length};
     } else if (iequals(name, "Transfer-Encoding") &&
-               !iequals(trim_ows({data + h.value.offset, h.value.length}), "chunked")) {
+               !iequals({data + h.value.offset, h.value.length}, "chunked")) {
       // llhttp accepts "gzip, chunked" and would hand over a body still gzipped: we decode
       // no coding but chunked (RFC 9112 section 6.1: 501).
       return fail(501);
     } else if (iequals(name, "Expect")) {
-      expect = trim_ows({data + h.value.offset, h.value.length});
+      expect = {data + h.value.offset, h.value.length};
     }
   }
   // RFC 9112 section 3.2: exactly one Host in HTTP/1.1, at most one in 1.0, a valid value.

@@ -119,6 +119,24 @@ TEST(Bodies, SendsOneHundredContinueBeforeTheBodyThenTheFinalResponse) {
   expect_clean_shutdown(server);
 }
 
+// Whitespace around a value is not part of it (RFC 9112 section 5): a Host, a
+// Transfer-Encoding and an Expect with spaces and tabs around them mean what they say.
+TEST(Bodies, ReadsHostTransferEncodingAndExpectWithWhitespaceAroundThem) {
+  TestServer server(TestServer::loopback(), echo);
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("POST / HTTP/1.1\r\nHost: \ta \t\r\nTransfer-Encoding:  chunked \r\n"
+             "Expect: 100-continue\t\r\n\r\n"));
+  ParsedResponse interim = c.read_response();
+  EXPECT_EQ(interim.status, 100);
+  ASSERT_TRUE(c.send("5\r\nhello\r\n0\r\n\r\n"));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_FALSE(c.closed_by_peer(200));
+  expect_clean_shutdown(server);
+}
+
 TEST(Bodies, SendsOneHundredContinueForAChunkedBody) {
   TestServer server(TestServer::loopback(), echo);
   Client c(server.port());
