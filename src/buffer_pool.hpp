@@ -56,6 +56,8 @@ struct ReadBuffer {
 
 class BufferPool {
  public:
+  static constexpr size_t kPooledHeaderFields = 128;
+
   BufferPool(size_t read_capacity, size_t output_capacity, size_t max_free)
       : read_capacity_(read_capacity), output_capacity_(output_capacity), max_free_(max_free) {
     free_reads_.reserve(max_free);
@@ -75,6 +77,10 @@ class BufferPool {
     if (!buffer || buffer->capacity != read_capacity_ || free_reads_.size() >= max_free_) return;
     buffer->length = buffer->parsed = 0;
     buffer->reset_request();
+    // The byte limit alone bounds the field count (over 1,600 fields fit in 8 KiB): a buffer
+    // that held such a head gives the spans' memory back rather than keeping it pooled.
+    if (buffer->headers.capacity() > kPooledHeaderFields)
+      std::vector<HeaderSpan>().swap(buffer->headers);
     free_reads_.push_back(std::move(buffer));
   }
 

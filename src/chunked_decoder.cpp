@@ -20,14 +20,21 @@ bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
-void ChunkedDecoder::start(size_t max_body, size_t max_trailer) noexcept {
+void ChunkedDecoder::start(const Limits& limits) noexcept {
   *this = ChunkedDecoder{};
-  max_body_ = max_body;
-  max_trailer_ = max_trailer;
+  limits_ = limits;
 }
 
+// Every byte of framing but the trailer section's: the budgets of the message and of the
+// chunk-size line it may belong to.
 ChunkedDecoder::Result ChunkedDecoder::framing_byte() noexcept {
-  if (++framing_ > max_body_ + kFramingAllowance) return Result::body_too_large;
+  if (++framing_ > limits_.max_body + kFramingAllowance) return Result::body_too_large;
+  if (state_ <= State::size_lf) {
+    if (++line_ > limits_.max_line) return Result::line_too_long;
+    if (state_ == State::before_ext || state_ == State::ext) {
+      if (++extensions_ > limits_.max_extensions) return Result::extensions_too_large;
+    }
+  }
   return Result::more;
 }
 
@@ -46,7 +53,7 @@ ChunkedDecoder::Result ChunkedDecoder::decode(char* data, size_t& in, size_t end
     }
     const char c = data[in];
     if (state_ >= State::trailer_start && state_ <= State::end_lf) {
-      if (++trailer_ > max_trailer_) return Result::trailers_too_large;
+      if (++trailer_ > limits_.max_trailer) return Result::trailers_too_large;
     } else if (Result r = framing_byte(); r != Result::more) {
       return r;
     }
@@ -63,7 +70,7 @@ ChunkedDecoder::Result ChunkedDecoder::decode(char* data, size_t& in, size_t end
           break;
         }
         if (state_ == State::size_first) return Result::bad;
-        if (size_ > max_body_ - body_) return Result::body_too_large;
+        if (size_ > limits_.max_body - body_) return Result::body_too_large;
         if (c == '\r') {
           state_ = State::size_lf;
         } else if (c == ';') {
@@ -99,6 +106,7 @@ ChunkedDecoder::Result ChunkedDecoder::decode(char* data, size_t& in, size_t end
           state_ = State::data;
         }
         digits_ = 0;
+        line_ = 0;
         break;
       case State::data_cr:
         if (c != '\r') return Result::bad;

@@ -16,10 +16,16 @@
 // calls (the caller may compact or grow its buffer); it keeps only where in the grammar it
 // stands and what it has counted.
 //
-// Limits: the decoded body is held to `max_body` (413), the framing (size lines, extensions,
-// the CRLFs) to `max_body` plus 4 KiB (413: a stream of one-byte chunks or of extensions is
-// bounded too), and the trailer section to `max_trailer` bytes (431). A size of more than
-// 16 significant hex digits is no number at all (400).
+// Limits, each answered as soon as it is passed, without waiting for the end of the line:
+// - the decoded body: `max_body` (413);
+// - one chunk-size line, size, extensions and CRLF: `max_line` (413). A line is scanned, not
+//   held, so an endless extension costs no memory; the bound makes it cost no time either
+//   (Node's CVE-2024-22019: a megabyte of extension read before any answer);
+// - the extensions of one message, all lines together: `max_extensions` (413);
+// - all framing (size lines, extensions, the CRLFs): `max_body` plus 4 KiB (413), so a
+//   stream of one-byte chunks is bounded too;
+// - the trailer section: `max_trailer` bytes (431).
+// A size of more than 16 significant hex digits is no number at all (400).
 #pragma once
 
 #include <cstddef>
@@ -30,17 +36,26 @@ namespace hs {
 class ChunkedDecoder {
  public:
   enum class Result : uint8_t {
-    more,                // all input consumed; the body goes on
-    done,                // the body and its trailer section ended; `in` is just past them
-    bad,                 // not the chunked coding (400); `in` is at the offending byte
-    body_too_large,      // 413
-    trailers_too_large,  // 431
+    more,                  // all input consumed; the body goes on
+    done,                  // the body and its trailer section ended; `in` is just past them
+    bad,                   // not the chunked coding (400); `in` is at the offending byte
+    body_too_large,        // 413: the body, or all of its framing
+    line_too_long,         // 413: one chunk-size line
+    extensions_too_large,  // 413: the chunk extensions of the message
+    trailers_too_large,    // 431
   };
 
   static constexpr size_t kFramingAllowance = 4096;
 
+  struct Limits {
+    size_t max_body = 0;
+    size_t max_trailer = 0;
+    size_t max_line = 0;
+    size_t max_extensions = 0;
+  };
+
   // Starts a new body.
-  void start(size_t max_body, size_t max_trailer) noexcept;
+  void start(const Limits& limits) noexcept;
 
   // Decodes data[in, end). Chunk data moves to data[out, ...); `in` and `out` advance, and
   // out <= in holds throughout.
@@ -69,13 +84,14 @@ class ChunkedDecoder {
   Result framing_byte() noexcept;
 
   State state_ = State::size_first;
-  uint64_t size_ = 0;    // the chunk being read: its size, then what is left of its data
-  unsigned digits_ = 0;  // significant hex digits of the size so far
-  size_t body_ = 0;      // decoded bytes
-  size_t framing_ = 0;   // bytes of size lines and CRLFs
-  size_t trailer_ = 0;   // bytes of the trailer section
-  size_t max_body_ = 0;
-  size_t max_trailer_ = 0;
+  uint64_t size_ = 0;      // the chunk being read: its size, then what is left of its data
+  unsigned digits_ = 0;    // significant hex digits of the size so far
+  size_t body_ = 0;        // decoded bytes
+  size_t framing_ = 0;     // bytes of size lines and CRLFs
+  size_t trailer_ = 0;     // bytes of the trailer section
+  size_t line_ = 0;        // bytes of the chunk-size line being read
+  size_t extensions_ = 0;  // bytes of chunk extensions in the whole message
+  Limits limits_;
 };
 
 }  // namespace hs

@@ -109,8 +109,7 @@ bool decline(ReadBuffer& b) noexcept {
 
 }  // namespace
 
-bool parse_common_head(ReadBuffer& b, size_t max_bytes, size_t max_fields,
-                       CommonHead& head) noexcept {
+bool parse_common_head(ReadBuffer& b, size_t max_bytes, CommonHead& head) noexcept {
   const char* const base = b.data.get();
   const char* const start = base + b.parsed;
   size_t available = b.length - b.parsed;
@@ -196,7 +195,6 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, size_t max_fields,
       else
         return decline(b);
     }
-    if (b.headers.size() == max_fields) return decline(b);
     HeaderSpan span;
     span.name = Span{static_cast<uint32_t>(name - base), static_cast<uint32_t>(field.size())};
     span.value =

@@ -38,10 +38,9 @@ struct CommonHead {
 
 // Parses the head that starts at b.parsed. True when it is a common head, complete in
 // [b.parsed, b.length), whose wire size plus field count is at most max_bytes (so no limit on
-// the target or the fields can apply) and with at most max_fields fields: then b.method,
-// b.target, b.headers, b.head_start, b.head_end and b.body (empty) describe it and b.head_end
-// is where the next request starts. False otherwise; b's request spans are then cleared.
-bool parse_common_head(ReadBuffer& b, size_t max_bytes, size_t max_fields,
-                       CommonHead& head) noexcept;
+// the target or the fields can apply): then b.method, b.target, b.headers, b.head_start,
+// b.head_end and b.body (empty) describe it and b.head_end is where the next request starts.
+// False otherwise; b's request spans are then cleared.
+bool parse_common_head(ReadBuffer& b, size_t max_bytes, CommonHead& head) noexcept;
 
 }  // namespace hs

@@ -173,8 +173,7 @@ ConnectionShared::ConnectionShared(Reactor& r, const Limits& l, Handler h, Logge
       handler(std::move(h)),
       error_log(log),
       server_name(std::move(name)),
-      pool(l.read_buffer_bytes, 64 * 1024, 1024),
-      headers(kMaxHeaders) {}
+      pool(l.read_buffer_bytes, 64 * 1024, 1024) {}
 
 Connection::Connection(ConnectionShared& shared, UniqueFd fd)
     : shared_(shared), fd_(std::move(fd)), slot_(fd_.get()) {
@@ -409,8 +408,10 @@ void Connection::parse() noexcept {
     if (!in_message_) {
       b.line_start = static_cast<uint32_t>(b.parsed);
       if (shared_.common_heads && parse_common()) continue;
+      tabs_.reset();
     }
-    const char* base = b.data.get();
+    char* base = b.data.get();
+    if (!in_message_ || !head_done_) tabs_.feed(base + b.parsed, base + b.length);
     head_pending = false;
     pause_ = Pause::none;
     llhttp_errno_t err = llhttp_execute(parser(), base + b.parsed, b.length - b.parsed);
@@ -512,7 +513,7 @@ bool Connection::parse_common() noexcept {
   const Limits& l = shared_.limits;
   CommonHead common;
   size_t max_bytes = std::min(l.max_header_bytes, l.max_target_bytes);
-  if (!parse_common_head(b, max_bytes, kMaxHeaders, common)) return false;
+  if (!parse_common_head(b, max_bytes, common)) return false;
   begin_message();
   head_done_ = true;
   head_.method = common.method == CommonHead::Method::get ? HTTP_GET : HTTP_HEAD;
@@ -545,6 +546,8 @@ void Connection::decode_chunked() noexcept {
     case ChunkedDecoder::Result::bad:
       return fail(400);
     case ChunkedDecoder::Result::body_too_large:
+    case ChunkedDecoder::Result::line_too_long:
+    case ChunkedDecoder::Result::extensions_too_large:
       return fail(413);
     case ChunkedDecoder::Result::trailers_too_large:
       return fail(431);
@@ -653,7 +656,6 @@ int Connection::on_header_field(const char* at, size_t length) noexcept {
   if (head_bytes_ > shared_.limits.max_header_bytes) return reject(431, "header section too large");
   ReadBuffer& b = *in_;
   if (!in_field_) {
-    if (b.headers.size() == kMaxHeaders) return reject(431, "too many header fields");
     in_field_ = true;
     HeaderSpan span;
     span.name.offset = offset_of(at);
@@ -754,11 +756,14 @@ void Connection::check_head() noexcept {
     if (iequals(name, "Host")) {
       ++hosts;
       host = {data + h.value.offset, h.value.length};
-    } else if (iequals(name, "Transfer-Encoding") &&
-               !iequals({data + h.value.offset, h.value.length}, "chunked")) {
+    } else if (iequals(name, "Transfer-Encoding")) {
+      // RFC 9112 section 6.1: in HTTP/1.0 the framing is faulty. An HTTP/1.0 hop would have
+      // framed the body otherwise, so no reading of it is safe: refused, and the connection
+      // closed, before any of it is taken for a request.
+      if (parser()->http_minor == 0) return fail(400);
       // llhttp accepts "gzip, chunked" and would hand over a body still gzipped: we decode
       // no coding but chunked (RFC 9112 section 6.1: 501).
-      return fail(501);
+      if (!iequals({data + h.value.offset, h.value.length}, "chunked")) return fail(501);
     } else if (iequals(name, "Expect")) {
       expect = {data + h.value.offset, h.value.length};
     }
@@ -784,7 +789,9 @@ void Connection::check_head() noexcept {
   // neither in ours.
   if (chunked && parser()->method != HTTP_CONNECT) {
     in_chunked_body_ = true;
-    chunked_.start(shared_.limits.max_body_bytes, shared_.limits.max_header_bytes);
+    const Limits& l = shared_.limits;
+    chunked_.start({l.max_body_bytes, l.max_header_bytes, l.max_chunk_line_bytes,
+                    l.max_chunk_extension_bytes});
     b.body = Span{b.head_end, 0};
   }
 }
@@ -794,6 +801,14 @@ void Connection::dispatch() noexcept {
   const char* data = b.data.get();
 
   size_t count = b.headers.size();
+  if (count > shared_.headers.size()) {
+    // The largest head so far: the views' array grows once, then serves every later one.
+    try {
+      shared_.headers.resize(count);
+    } catch (const std::bad_alloc&) {
+      return fail(431);
+    }
+  }
   for (size_t i = 0; i < count; ++i) {
     const HeaderSpan& h = b.headers[i];
     shared_.headers[i] = {std::string_view(data + h.name.offset, h.name.length),

@@ -38,6 +38,7 @@
 #include "list.hpp"
 #include "log.hpp"
 #include "middleware.hpp"
+#include "ows_tabs.hpp"
 #include "reactor.hpp"
 #include "unique_fd.hpp"
 
@@ -47,17 +48,20 @@ struct llhttp__internal_s;
 
 namespace hs {
 
-// Request headers beyond this count get 431.
-inline constexpr size_t kMaxHeaders = 100;
-
 // Every limit and timeout a connection enforces. The defaults are the server's defaults.
 struct Limits {
   // The header fields of one request (431 past it). The whole head, as sent (whitespace
   // included), is held to max_target_bytes + max_header_bytes + 1 KiB; a chunked body's
-  // trailer section to max_header_bytes.
+  // trailer section to max_header_bytes. There is no separate limit on the number of fields:
+  // each counts at least 5 bytes here, so these bytes bound it.
   size_t max_header_bytes = 8 * 1024;
-  size_t max_target_bytes = 8 * 1024;    // the request-target (414 past it)
-  size_t max_body_bytes = 1024 * 1024;   // a request body, decoded (413 past it)
+  size_t max_target_bytes = 8 * 1024;   // the request-target (414 past it)
+  size_t max_body_bytes = 1024 * 1024;  // a request body, decoded (413 past it)
+  // A chunked body's chunk-size line, extensions and CRLF included, and the extensions of all
+  // its lines together (413 past either, as soon as it is passed). Extensions carry nothing
+  // we use; the bounds keep a client from making us scan them without end.
+  size_t max_chunk_line_bytes = 1024;
+  size_t max_chunk_extension_bytes = 16 * 1024;
   uint64_t header_timeout_ms = 10'000;   // first byte to end of head (408)
   uint64_t idle_timeout_ms = 60'000;     // between requests on a kept-alive connection
   uint64_t write_timeout_ms = 30'000;    // without progress writing a response
@@ -92,7 +96,7 @@ struct ConnectionShared {
   DateCache date;
   Request request;              // filled for each request in turn
   Response response;            // reused: its strings keep their capacity
-  std::vector<Header> headers;  // kMaxHeaders views handed to the handler
+  std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
   ConnectionStats stats;
   bool draining = false;  // every response says "Connection: close"
   // Common heads are parsed in one pass (common_head.hpp); off, llhttp parses every head.
@@ -218,6 +222,7 @@ class Connection final : public IoHandler, private ListLink {
   };
   Head head_;
   ChunkedDecoder chunked_;
+  OwsTabs tabs_;           // over the bytes of a head before llhttp reads them
   size_t head_bytes_ = 0;  // header field bytes of the request being parsed
   int error_status_ = 0;   // set by a callback that stops the parser
   // llhttp refused a request line whose status (400, 501, 505) depends on bytes that have not

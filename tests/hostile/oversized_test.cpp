@@ -1,10 +1,12 @@
 // Oversized and garbage input: a 1 MiB request-target, a 10 MiB header section, random
-// binary. Each gets its 4xx and a close as soon as the limit is passed, without the server
-// holding the flood in memory. The client goes on sending after the answer, as a flood would:
-// the server discards what comes (lingering) and closes.
+// binary, a thousand endless chunk extensions. Each gets its 4xx and a close as soon as the limit
+// is passed, without the server holding the flood in memory. The client goes on sending after the
+// answer, as a flood would: the server discards what comes (lingering) and closes.
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "hostile.hpp"
@@ -126,6 +128,84 @@ TEST(Oversized, RandomBinaryAfterAValidRequestLineGets400AndClose) {
   }
   hostile::expect_prompt_200(*server);
   hostile::expect_fds_back(*server, baseline);
+}
+
+// A thousand clients each start a chunked body with an extension that never ends (Node's
+// CVE-2024-22019 shape). Each is answered 413 once its chunk-size line passes
+// Limits::max_chunk_line_bytes (1 KiB), not when the line ends; and what they go on sending
+// is scanned or discarded, never held: the server's memory does not grow with it.
+TEST(Oversized, EndlessChunkExtensionsAreAnsweredAtTheBoundWithFlatMemory) {
+  const size_t clients = hostile::pick<size_t>(1000, 4000);
+  const size_t more_kib = hostile::pick<size_t>(16, 64);  // sent by each after its answer
+  ASSERT_GE(bb::raise_nofile(static_cast<rlim_t>(clients + 200)), clients + 200);
+  auto server = hostile::start({}, static_cast<rlim_t>(clients + 1000));
+  ASSERT_TRUE(server);
+  const int baseline = server->settled_fds();
+  hostile::RssSampler rss(server->pid());
+  const long before_kib = bb::rss_kib(server->pid());
+
+  // 2 KiB of extension each: past the 1 KiB bound, with no CR.
+  const std::string start =
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;" + std::string(2048, 'x');
+  std::vector<int> fds;
+  for (size_t i = 0; i < clients; ++i) {
+    int fd = bb::connect_to(server->port());
+    ASSERT_GE(fd, 0) << "connection " << i;
+    fds.push_back(fd);
+    ASSERT_EQ(::send(fd, start.data(), start.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(start.size()));
+  }
+
+  // Every client gets its 413, within 10 s for all of them.
+  std::vector<std::string> got(clients);
+  size_t answered = 0;
+  auto t0 = bb::Clock::now();
+  while (answered < clients && bb::ms_since(t0) < 10'000) {
+    std::vector<pollfd> waiting;
+    for (size_t i = 0; i < clients; ++i)
+      if (got[i].find("\r\n\r\n") == std::string::npos) waiting.push_back({fds[i], POLLIN, 0});
+    if (::poll(waiting.data(), waiting.size(), 100) <= 0) continue;
+    for (const pollfd& p : waiting) {
+      if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      size_t i = static_cast<size_t>(std::find(fds.begin(), fds.end(), p.fd) - fds.begin());
+      char buf[1024];
+      ssize_t n = ::recv(p.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) got[i].append(buf, static_cast<size_t>(n));
+      if (got[i].find("\r\n\r\n") != std::string::npos) ++answered;
+    }
+  }
+  const int64_t answer_ms = bb::ms_since(t0);
+  const long answered_kib = bb::rss_kib(server->pid());
+  size_t status_413 = 0;
+  for (const std::string& g : got) status_413 += g.rfind("HTTP/1.1 413 ", 0) == 0;
+  EXPECT_EQ(status_413, clients) << "first answer: " << got[0].substr(0, 200);
+
+  // They go on sending; the server discards it (lingering) or has closed.
+  const std::string more(1024, 'x');
+  size_t sent_more = 0;
+  for (size_t k = 0; k < more_kib; ++k) {
+    for (int fd : fds) {
+      ssize_t n = ::send(fd, more.data(), more.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) sent_more += static_cast<size_t>(n);
+    }
+  }
+  bb::sleep_ms(200);  // let it read what was sent
+  const long after_kib = bb::rss_kib(server->pid());
+  rss.stop();
+  for (int fd : fds) ::close(fd);
+
+  bb::figure(std::to_string(clients) + " endless chunk extensions: all answered 413 in " +
+             std::to_string(answer_ms) + " ms; server VmRSS " + std::to_string(before_kib) +
+             " KiB before, " + std::to_string(answered_kib) + " KiB once all were answered, " +
+             std::to_string(after_kib) + " KiB after " + std::to_string(sent_more >> 10) +
+             " KiB more of extension, peak " + std::to_string(rss.peak_kib()) + " KiB");
+  // Each answered connection holds at most its pooled read buffer and its state: a few KiB.
+  EXPECT_LT(answered_kib - before_kib, static_cast<long>(clients) * 8);
+  // What they sent after the answer costs nothing: flat within 1 MiB while they sent MiBs.
+  EXPECT_GT(sent_more, clients * 4 * 1024) << "the clients could not send enough to tell";
+  EXPECT_LT(after_kib - answered_kib, 1024);
+  hostile::expect_prompt_200(*server);
+  hostile::expect_fds_back(*server, baseline, 5000);
 }
 
 }  // namespace

@@ -88,17 +88,25 @@ TEST_F(SizeLimits, AnswersOneHugeChunkWith413) {
           413);
 }
 
-TEST(FieldCountLimit, AnswersMoreThanOneHundredFieldsWith431) {
-  // Within the default byte limit, over kMaxHeaders.
-  std::string ok = "GET / HTTP/1.1\r\nHost: a\r\n";
-  for (size_t i = 1; i < kMaxHeaders; ++i) ok += "X: v\r\n";
-  std::string too_many = ok + "X: v\r\n";
-  Recorder recorder;
-  TestServer server(TestServer::loopback(), recorder.handler());
-  ParsedResponse r = roundtrip(server.port(), ok + "\r\n");
-  EXPECT_EQ(r.status, 200) << "exactly kMaxHeaders fields";
-  expect_rejected(server, too_many + "\r\n", 431);
-  EXPECT_EQ(recorder.calls(), 2u);  // the first request and expect_still_serving's
+// No limit of its own on the number of fields: the header bytes bound it. Each "X: v" field
+// counts 6 bytes (name, value, ": " and CRLF), so 1,300 of them fit the default 8 KiB and
+// 1,400 do not. nginx and Go serve hundreds of small fields; so do we.
+TEST(FieldCount, IsBoundedByTheHeaderBytesAlone) {
+  auto head = [](size_t fields) {
+    std::string h = "GET / HTTP/1.1\r\nHost: a\r\n";
+    for (size_t i = 1; i < fields; ++i) h += "X: v\r\n";
+    return h + "\r\n";
+  };
+  // The handler answers with the number of fields it was given.
+  TestServer server(TestServer::loopback(), [](const Request& request, Response& response) {
+    response.body = std::to_string(request.headers().size());
+  });
+  for (size_t fields : {101, 200, 1300}) {
+    ParsedResponse r = roundtrip(server.port(), head(fields));
+    EXPECT_EQ(r.status, 200) << fields << " fields";
+    EXPECT_EQ(r.body, std::to_string(fields));
+  }
+  expect_rejected(server, head(1400), 431);
   expect_clean_shutdown(server);
 }
 

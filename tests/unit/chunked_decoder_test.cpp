@@ -20,9 +20,10 @@ struct Decoded {
 // Feeds `wire` in pieces of `piece` bytes (0: all at once) through one buffer, as the
 // connection does: the decoded body is the run at the start of the buffer.
 Decoded decode(const std::string& wire, size_t piece = 0, size_t max_body = 1 << 20,
-               size_t max_trailer = 8192) {
+               size_t max_trailer = 8192, size_t max_line = 1 << 20,
+               size_t max_extensions = 1 << 20) {
   ChunkedDecoder d;
-  d.start(max_body, max_trailer);
+  d.start({max_body, max_trailer, max_line, max_extensions});
   std::string buf = wire;
   size_t in = 0, out = 0, end = 0;
   Decoded r;
@@ -107,7 +108,7 @@ TEST(ChunkedDecoder, HoldsTheBodyTheFramingAndTheTrailersToTheirLimits) {
   EXPECT_EQ(decode("6\r\nhello!\r\n0\r\n\r\n", 0, 5).result, Result::body_too_large);
   // Over the limit across chunks, and told at the size line, before any data of it comes.
   EXPECT_EQ(decode("3\r\nabc\r\n3\r\n", 0, 5).result, Result::body_too_large);
-  // Framing is held to the body limit plus an allowance: endless extensions are not free.
+  // Framing is held to the body limit plus an allowance: a stream of tiny chunks is not free.
   std::string ext = "1;" + std::string(ChunkedDecoder::kFramingAllowance + 100, 'x');
   EXPECT_EQ(decode(ext, 0, 64).result, Result::body_too_large);
   std::string many;
@@ -117,6 +118,55 @@ TEST(ChunkedDecoder, HoldsTheBodyTheFramingAndTheTrailersToTheirLimits) {
   std::string trailers = "0\r\nT: " + std::string(200, 'v') + "\r\n\r\n";
   EXPECT_EQ(decode(trailers, 0, 1 << 20, 100).result, Result::trailers_too_large);
   EXPECT_EQ(decode(trailers, 0, 1 << 20, 300).result, Result::done);
+}
+
+// One chunk-size line, CRLF included, is held to max_line bytes, and the answer comes with
+// the first byte past it: a line without end is never waited for.
+TEST(ChunkedDecoder, RefusesAChunkSizeLineAsSoonAsItPassesItsBound) {
+  const size_t max_line = 32;
+  std::string fits = "5;" + std::string(max_line - 4, 'x') + "\r\n";  // exactly max_line
+  ASSERT_EQ(fits.size(), max_line);
+  std::string last = "0" + fits.substr(1);
+  for (size_t piece : {0, 1, 5}) {
+    SCOPED_TRACE(piece);
+    EXPECT_EQ(decode(fits + "hello\r\n" + last + "\r\n", piece, 1 << 20, 8192, max_line).result,
+              Result::done);
+    // One byte more, with no CR anywhere: refused at that byte.
+    std::string endless = "5;" + std::string(max_line - 1, 'x');
+    Decoded d = decode(endless + std::string(4096, 'x'), piece, 1 << 20, 8192, max_line);
+    EXPECT_EQ(d.result, Result::line_too_long);
+    EXPECT_EQ(d.consumed, endless.size() - 1) << "refused at the first byte past the bound";
+    // Whitespace before the extensions and the last chunk's line count alike.
+    EXPECT_EQ(decode("0 \t;" + std::string(max_line, 'x'), piece, 1 << 20, 8192, max_line).result,
+              Result::line_too_long);
+  }
+  // Each line has the whole bound: many lines that each fit are fine.
+  std::string many;
+  for (int i = 0; i < 50; ++i) many += "1;" + std::string(max_line - 5, 'e') + "\r\nx\r\n";
+  Decoded d = decode(many + "0\r\n\r\n", 0, 1 << 20, 8192, max_line);
+  EXPECT_EQ(d.result, Result::done);
+  EXPECT_EQ(d.body, std::string(50, 'x'));
+}
+
+// The extensions of all lines together are held to max_extensions bytes.
+TEST(ChunkedDecoder, RefusesExtensionsPastTheirBoundForTheWholeMessage) {
+  const size_t max_extensions = 100;
+  std::string line = "1;" + std::string(18, 'e') + "\r\nx\r\n";  // 20 bytes of extension
+  std::string five, six;
+  for (int i = 0; i < 5; ++i) five += line;
+  six = five + line;
+  for (size_t piece : {0, 1}) {
+    SCOPED_TRACE(piece);
+    EXPECT_EQ(decode(five + "0\r\n\r\n", piece, 1 << 20, 8192, 1024, max_extensions).result,
+              Result::done);
+    EXPECT_EQ(decode(six + "0\r\n\r\n", piece, 1 << 20, 8192, 1024, max_extensions).result,
+              Result::extensions_too_large);
+  }
+  // Bytes of size lines without extensions do not count.
+  std::string plain;
+  for (int i = 0; i < 200; ++i) plain += "1\r\nx\r\n";
+  EXPECT_EQ(decode(plain + "0\r\n\r\n", 0, 1 << 20, 8192, 1024, max_extensions).result,
+            Result::done);
 }
 
 }  // namespace
