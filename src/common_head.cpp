@@ -77,27 +77,17 @@ bool declined_field(std::string_view name) noexcept {
   }
 }
 
-// The last Host value found valid on this thread. A client sends the same Host with every
-// request, so the next one is usually these bytes again: one comparison instead of a table
-// lookup per byte. Only ever holds bytes that all passed the check.
-struct HostMemo {
-  uint8_t length = 0;
-  char bytes[63];
-};
-constinit thread_local HostMemo t_host{};
-
 // Skips the run of host bytes at p, as far as `end`.
-const char* skip_host(const char* p, const char* end) noexcept {
-  size_t n = t_host.length;
-  if (n != 0 && static_cast<size_t>(end - p) > n && equal_bytes(p, t_host.bytes, n) &&
+const char* skip_host(const char* p, const char* end, HostMemo& memo) noexcept {
+  size_t n = memo.length;
+  if (n != 0 && static_cast<size_t>(end - p) > n && equal_bytes(p, memo.bytes, n) &&
       !is(p[n], kHost))
     return p + n;
   const char* start = p;
   while (p < end && is(*p, kHost)) ++p;
-  if (size_t length = static_cast<size_t>(p - start);
-      length != 0 && length <= sizeof t_host.bytes) {
-    std::memcpy(t_host.bytes, start, length);
-    t_host.length = static_cast<uint8_t>(length);
+  if (size_t length = static_cast<size_t>(p - start); length != 0 && length <= sizeof memo.bytes) {
+    std::memcpy(memo.bytes, start, length);
+    memo.length = static_cast<uint8_t>(length);
   }
   return p;
 }
@@ -109,7 +99,7 @@ bool decline(ReadBuffer& b) noexcept {
 
 }  // namespace
 
-bool parse_common_head(ReadBuffer& b, size_t max_bytes, CommonHead& head) noexcept {
+bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHead& head) noexcept {
   const char* const base = b.data.get();
   const char* const start = base + b.parsed;
   size_t available = b.length - b.parsed;
@@ -171,7 +161,7 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, CommonHead& head) noexce
     const char* value_end;
     if (is_host) {
       // Checked as it is read: host bytes, then nothing but whitespace.
-      p = value_end = skip_host(p, end);
+      p = value_end = skip_host(p, end, memo);
       while (p < end && (*p == ' ' || *p == '\t')) ++p;
       ++hosts;
     } else {

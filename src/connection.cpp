@@ -513,7 +513,7 @@ bool Connection::parse_common() noexcept {
   const Limits& l = shared_.limits;
   CommonHead common;
   size_t max_bytes = std::min(l.max_header_bytes, l.max_target_bytes);
-  if (!parse_common_head(b, max_bytes, common)) return false;
+  if (!parse_common_head(b, max_bytes, shared_.host_memo, common)) return false;
   begin_message();
   head_done_ = true;
   head_.method = common.method == CommonHead::Method::get ? HTTP_GET : HTTP_HEAD;

@@ -34,6 +34,7 @@
 
 #include "buffer_pool.hpp"
 #include "chunked_decoder.hpp"
+#include "common_head.hpp"
 #include "http.hpp"
 #include "list.hpp"
 #include "log.hpp"
@@ -96,6 +97,7 @@ struct ConnectionShared {
   DateCache date;
   Request request;              // filled for each request in turn
   Response response;            // reused: its strings keep their capacity
+  HostMemo host_memo;           // the common-head parser's last Host
   std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
   ConnectionStats stats;
   bool draining = false;  // every response says "Connection: close"

@@ -1,6 +1,5 @@
 #include "http.hpp"
 
-#include <atomic>
 #include <charconv>
 #include <cstring>
 
@@ -101,17 +100,12 @@ bool Request::has_header(std::string_view name) const noexcept {
   return false;
 }
 
-uint64_t Response::Version::next() noexcept {
-  static std::atomic<uint64_t> counter{1};  // 0 is never a version
-  return counter.fetch_add(1, std::memory_order_relaxed);
-}
-
 void Response::set_header(std::string_view name, std::string_view value) {
   for (size_t i = 0; i < count_; ++i) {
     if (iequals(fields_[i].first, name)) {
       if (fields_[i].second != value) {
         fields_[i].second.assign(value);
-        version_.value = Version::next();
+        ++version_;
       }
       return;
     }
@@ -136,7 +130,7 @@ void Response::add_header(std::string_view name, std::string_view value) { add_f
   n.append(name);
   v.clear();
   v.append(value);
-  version_.value = Version::next();
+  ++version_;
 }
 
 std::string_view Response::header(std::string_view name) const noexcept {
@@ -306,15 +300,11 @@ struct HeadStartCache {
   }
 };
 
-// One per thread, as the DateCache whose output it keys on; constant-initialized, so using it
-// costs no guard.
-constinit thread_local HeadStartCache t_head_start{};
-
-// The whole head of the last response serialized on this thread. A handler nearly always sets
+// The whole head of the last response serialized. A handler nearly always sets
 // the same fields with the same values, so the next head is the same bytes: one copy instead
 // of a walk over the fields. The key is what the head is made of: the fields (by their
 // version, see Response::fields_version), the status, the body's length and framing, the
-// Connection field, and (through t_head_start, built with it) the Server and Date values.
+// Connection field, and (through the HeadStartCache, built with it) the Server and Date values.
 struct HeadCache {
   uint64_t fields_version = 0;  // 0: empty
   size_t fields = 0;
@@ -349,8 +339,6 @@ struct HeadCache {
     keep_alive_10 = c.keep_alive_10;
   }
 };
-
-constinit thread_local HeadCache t_head{};
 
 // What serialize() decided once, so that both passes of emit() only copy.
 struct Parts {
@@ -392,26 +380,27 @@ void emit(Sink& sink, const Response& response, const ResponseContext& context,
   if (parts.send_body) sink.put(response.body);
 }
 
-}  // namespace
-
-void serialize(const Response& response, const ResponseContext& context, std::string& out) {
+// The body of serialize(), given the caches of the response.
+void serialize_with(HeadStartCache& start_cache, HeadCache& head_cache, const Response& response,
+                    const ResponseContext& context, std::string& out) {
   using Framing = ResponseContext::Framing;
   int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
   bool send_body =
       context.framing == Framing::length && !response_has_no_body(status, context.method);
-  if (t_head_start.holds(status, context.server, context.date) &&
-      t_head.holds(response, status, context)) {
-    if (send_body && t_head.body_kept &&
-        equal_bytes(t_head.text + t_head.length, response.body.data(), response.body.size())) {
-      out.append(t_head.text, t_head.length + response.body.size());
+  if (start_cache.holds(status, context.server, context.date) &&
+      head_cache.holds(response, status, context)) {
+    if (send_body && head_cache.body_kept &&
+        equal_bytes(head_cache.text + head_cache.length, response.body.data(),
+                    response.body.size())) {
+      out.append(head_cache.text, head_cache.length + response.body.size());
       return;
     }
-    out.append(t_head.text, t_head.length);
+    out.append(head_cache.text, head_cache.length);
     if (send_body) out.append(response.body);
     return;
   }
   char length_digits[20];
-  Parts parts{status, t_head_start.get(status, context.server, context.date), {}, false, false};
+  Parts parts{status, start_cache.get(status, context.server, context.date), {}, false, false};
   // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 sections 8.6, 15).
   bool bodiless_status = (status < 200) || status == 204 || status == 304;
   if (!bodiless_status && context.framing == Framing::length) {
@@ -426,10 +415,38 @@ void serialize(const Response& response, const ResponseContext& context, std::st
   out.resize(start + counter.size);
   Writer writer{out.data() + start};
   emit(writer, response, context, parts);
-  if (!parts.head_start.empty()) {  // cached too: t_head's key relies on it
+  if (!parts.head_start.empty()) {  // cached too: head_cache's key relies on it
     size_t head = counter.size - (send_body ? response.body.size() : 0);
-    t_head.keep(response, status, context, {out.data() + start, head});
+    head_cache.keep(response, status, context, {out.data() + start, head});
   }
+}
+
+}  // namespace
+
+struct Response::HeadCaches {
+  HeadStartCache start;
+  HeadCache head;
+};
+
+Response::CacheSlot::CacheSlot() noexcept = default;
+Response::CacheSlot::CacheSlot(const CacheSlot&) noexcept {}
+Response::CacheSlot::~CacheSlot() = default;
+Response::CacheSlot::CacheSlot(CacheSlot&&) noexcept = default;
+Response::CacheSlot& Response::CacheSlot::operator=(CacheSlot&&) noexcept = default;
+
+Response::CacheSlot& Response::CacheSlot::operator=(const CacheSlot&) noexcept {
+  if (caches) *caches = HeadCaches{};  // the fields are another Response's now
+  return *this;
+}
+
+void serialize(const Response& response, const ResponseContext& context, std::string& out) {
+  auto& caches = response.cache_.caches;
+  if (!caches) caches.reset(new (std::nothrow) Response::HeadCaches());
+  if (!caches) {  // no memory to keep them: caches for this call only
+    Response::HeadCaches once;
+    return serialize_with(once.start, once.head, response, context, out);
+  }
+  serialize_with(caches->start, caches->head, response, context, out);
 }
 
 std::string_view DateCache::now() noexcept {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -105,6 +106,8 @@ class BodyWriter {
 // client has taken the output, until it calls BodyWriter::end().
 using BodyProducer = std::function<void(BodyWriter&)>;
 
+struct ResponseContext;
+
 class Response {
  public:
   int status = 200;
@@ -135,31 +138,35 @@ class Response {
   // Back to 200, no fields, empty body; keeps every string's capacity.
   void clear() noexcept;
 
-  // Names what the field slots hold: it changes whenever one of them changes, and no two
-  // Responses (copies included) ever share a value. With headers().size(), it tells
-  // serialize() that it has built this head before.
-  uint64_t fields_version() const noexcept { return version_.value; }
+  // Names what the field slots hold: it changes whenever one of them changes. With
+  // headers().size(), it tells serialize() that it has built this head before.
+  uint64_t fields_version() const noexcept { return version_; }
 
  private:
+  friend void serialize(const Response&, const ResponseContext&, std::string&);
   void add_field(std::string_view name, std::string_view value);
 
-  // A new number from a process-wide counter, also for a copy or a moved-to Response.
-  struct Version {
-    static uint64_t next() noexcept;
-    uint64_t value = next();
-    Version() = default;
-    Version(const Version&) noexcept : value(next()) {}
-    Version& operator=(const Version&) noexcept {
-      value = next();
-      return *this;
-    }
+  // What serialize() built for this Response last (http.cpp), reused while nothing in it
+  // changed: allocated by the first serialize(), then kept. Per Response rather than per
+  // thread, so that nothing is shared between servers. A copy starts without one; an
+  // assigned-to Response forgets its own.
+  struct HeadCaches;
+  struct CacheSlot {
+    CacheSlot() noexcept;
+    ~CacheSlot();
+    CacheSlot(const CacheSlot&) noexcept;
+    CacheSlot& operator=(const CacheSlot&) noexcept;
+    CacheSlot(CacheSlot&&) noexcept;
+    CacheSlot& operator=(CacheSlot&&) noexcept;
+    std::unique_ptr<HeadCaches> caches;
   };
 
   std::vector<std::pair<std::string, std::string>> fields_;  // [0, count_) are live
   size_t count_ = 0;
   bool has_connection_field_ = false;  // so that most responses skip looking for one
-  Version version_;
+  uint64_t version_ = 1;               // 0 is never a version: an empty cache's key
   BodyProducer producer_;
+  mutable CacheSlot cache_;
 };
 
 // "OK", "Not Found", ...; "Unknown" for codes without a registered text.
@@ -208,8 +215,10 @@ struct ResponseContext {
 };
 
 // Appends the status line, fields, Content-Length and body of `response` to `out`.
-// Allocates nothing when `out` has the capacity. Any thread may call it: each keeps its own
-// copy of the last head's status line, Server and Date, reused while they stay the same.
+// Allocates nothing when `out` has the capacity, once the response has been serialized
+// before: it keeps a copy of the last head it got (status line, Server, Date, fields), reused
+// while they stay the same. That copy is written even though `response` is const: one thread
+// at a time per Response.
 void serialize(const Response& response, const ResponseContext& context, std::string& out);
 
 // Writes an unsigned number in decimal into `out` (at least 20 bytes); returns its length.

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "bytes.hpp"
+#include "reactor.hpp"
 
 namespace hs {
 
@@ -100,8 +101,22 @@ Logger::Logger(int fd, LoggerOptions options) : fd_(fd), options_(options) {
 }
 
 Logger::~Logger() {
+  detach();
   flush_all();
   if (saved_flags_ >= 0) ::fcntl(fd_, F_SETFL, saved_flags_);
+}
+
+void Logger::attach(Reactor& reactor) {
+  detach();
+  hook_ = reactor.add_before_sleep([this, &reactor] {
+    if (uint64_t due = flush_due(reactor.now_ms())) reactor.wake_by(due);
+  });
+  reactor_ = &reactor;
+}
+
+void Logger::detach() noexcept {
+  if (reactor_ != nullptr) reactor_->remove_before_sleep(hook_);
+  reactor_ = nullptr;
 }
 
 void Logger::info(std::string_view prefix, std::string_view value) noexcept {

@@ -8,7 +8,9 @@
 // no request can forge or split a line.
 //
 // Lines are appended to a buffer; flush_due() runs once per loop iteration, before the loop
-// sleeps, and writes them with one write() call. With file_chunk_bytes set (the httpserver
+// sleeps, and writes them with one write() call. The Logger's owner says which loop that is:
+// attach(reactor) runs it there; whoever only logs through it (a Server, the logging
+// middleware) never flushes it. With file_chunk_bytes set (the httpserver
 // binary sets 64 KiB) and a regular file, it writes only up to the last 64 KiB boundary of
 // the file and holds the rest for a few milliseconds: the kernel then fills whole large
 // page-cache folios, at about two thirds of the system time of writes that end anywhere
@@ -34,6 +36,8 @@
 #include <string_view>
 
 namespace hs {
+
+class Reactor;
 
 enum class LogFormat { text, json, none };
 
@@ -93,6 +97,12 @@ class Logger {
   // Flushes, blocking if it must, for a clean exit.
   void flush_all() noexcept;
 
+  // Runs flush_due() before each sleep of `reactor` (asking it to wake by the time returned)
+  // until detach() or destruction; the reactor must outlive the attachment. Attaching again
+  // moves it. Logging itself never flushes: a Logger attached nowhere writes only on flush().
+  void attach(Reactor& reactor);
+  void detach() noexcept;
+
   bool pending() const noexcept { return sent_ < used_; }
   int fd() const noexcept { return fd_; }
   uint64_t dropped() const noexcept { return dropped_total_; }
@@ -124,6 +134,8 @@ class Logger {
 
   int fd_;
   LoggerOptions options_;
+  Reactor* reactor_ = nullptr;  // attached to; its hook is hook_
+  uint64_t hook_ = 0;
   int saved_flags_ = -1;  // restored by the destructor when we set O_NONBLOCK
   // Lines are [0, used_) of buffer_, of which [sent_, used_) are not written yet. The string
   // is kept at its full size so that a line is copied into it without zero-filling first.

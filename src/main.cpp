@@ -115,6 +115,7 @@ struct Worker {
   // the kernel; see log.hpp); workers sharing it each write whole lines.
   Worker(const Config& config, bool reuse_port, size_t atomic_write_bytes)
       : logger(2, {config.log_format, 1 << 20, atomic_write_bytes, reuse_port ? 0u : 64u << 10}) {
+    logger.attach(reactor);
     hs::ServerOptions options = config.server;
     options.listen.reuse_port = reuse_port;
     std::vector<hs::Middleware> middlewares;

@@ -10,8 +10,8 @@ Handler chain(std::span<const Middleware> middlewares, Handler root) {
 
 Middleware logging(Logger& logger) {
   return [&logger](Handler next) -> Handler {
-    static const Logger::Prefix uri("uri: ");
-    return [&logger, next = std::move(next)](const Request& request, Response& response) {
+    return [&logger, uri = Logger::Prefix("uri: "), next = std::move(next)](const Request& request,
+                                                                            Response& response) {
       logger.info(uri, request.target());
       next(request, response);
     };

@@ -130,7 +130,38 @@ bool Reactor::cancel_timer(TimerId id) noexcept {
   return true;
 }
 
-void Reactor::add_before_sleep(std::function<void()> fn) { before_sleep_.push_back(std::move(fn)); }
+Reactor::HookId Reactor::add_before_sleep(std::function<void()> fn) {
+  HookId id = next_hook_id_++;
+  (running_hooks_ ? added_while_running_ : before_sleep_).push_back({id, std::move(fn)});
+  return id;
+}
+
+bool Reactor::remove_before_sleep(HookId id) noexcept {
+  for (auto* hooks : {&before_sleep_, &added_while_running_}) {
+    auto it =
+        std::find_if(hooks->begin(), hooks->end(), [id](const Hook& h) { return h.id == id; });
+    if (it == hooks->end()) continue;
+    if (running_hooks_ && hooks == &before_sleep_) {
+      it->id = 0;  // it may be the hook that is running: destroyed once they have all run
+    } else {
+      hooks->erase(it);
+    }
+    return true;
+  }
+  return false;
+}
+
+void Reactor::run_before_sleep() noexcept {
+  running_hooks_ = true;
+  for (Hook& hook : before_sleep_)
+    if (hook.id != 0) hook.fn();
+  running_hooks_ = false;
+  std::erase_if(before_sleep_, [](const Hook& h) { return h.id == 0; });
+  if (!added_while_running_.empty()) {
+    for (Hook& hook : added_while_running_) before_sleep_.push_back(std::move(hook));
+    added_while_running_.clear();
+  }
+}
 
 void Reactor::post(std::function<void()> fn) {
   bool wake;
@@ -244,7 +275,7 @@ int Reactor::run_once(int timeout_ms) {
   wake_by_ms_ = 0;
   // Last, so that the work of this iteration (log lines, closed connections) is done before
   // anyone sleeps: run() in epoll_wait, or a host loop in its own poll() after run_once(0).
-  for (auto& fn : before_sleep_) fn();
+  run_before_sleep();
   return ran;
 }
 

@@ -50,6 +50,7 @@ class IoHandler {
 class Reactor {
  public:
   using TimerId = uint64_t;
+  using HookId = uint64_t;
 
   // Creates the epoll instance and the eventfd behind post(). Throws std::system_error.
   Reactor();
@@ -83,8 +84,13 @@ class Reactor {
   size_t pending_timers() const noexcept { return timers_.size(); }
 
   // Runs `fn` at the end of every iteration, after its events and timers, before the loop or
-  // the host may sleep. Used to flush batched output such as log lines.
-  void add_before_sleep(std::function<void()> fn);
+  // the host may sleep, until remove_before_sleep(). Used to flush batched output such as log
+  // lines. Hooks run in the order they were added; one added by a hook first runs in the
+  // next iteration. Allocates: not for hot paths.
+  HookId add_before_sleep(std::function<void()> fn);
+  // Stops running the hook; it may be the one running now (it is destroyed after it returns).
+  // Returns false when `id` is not registered.
+  bool remove_before_sleep(HookId id) noexcept;
   // For a before-sleep hook that left work for later (log lines held back): the next sleep
   // ends by `deadline_ms` (now_ms() time), when the hooks run again and may ask again. Each
   // iteration forgets the deadline before its hooks run; next_timeout() includes it.
@@ -144,7 +150,16 @@ class Reactor {
   std::map<TimerId, uint64_t> timer_deadlines_;
   TimerId next_timer_id_ = 1;
 
-  std::vector<std::function<void()>> before_sleep_;
+  struct Hook {
+    HookId id;  // 0: removed while the hooks were running; erased after them
+    std::function<void()> fn;
+  };
+  void run_before_sleep() noexcept;
+
+  std::vector<Hook> before_sleep_;
+  std::vector<Hook> added_while_running_;  // a vector that grows must not move a running hook
+  HookId next_hook_id_ = 1;
+  bool running_hooks_ = false;
   uint64_t wake_by_ms_ = 0;  // 0: no hook asked to be run again by a deadline
 
   mutable std::mutex posted_mutex_;

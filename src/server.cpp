@@ -13,26 +13,16 @@ constexpr uint64_t kTickMs = 1000;
 Server::Server(Reactor& reactor, ServerOptions options, Handler handler, Logger* error_log)
     : reactor_(reactor),
       options_(std::move(options)),
-      shared_(reactor, options_.limits, std::move(handler), error_log, options_.server_name),
-      error_log_(error_log),
-      alive_(std::make_shared<bool>(true)) {
+      shared_(reactor, options_.limits, std::move(handler), error_log, options_.server_name) {
   shared_.on_closed = [this](Connection& c) { closed(c); };
   listener_ = std::make_unique<Listener>(reactor_, options_.listen,
                                          [this](UniqueFd fd) { accept(std::move(fd)); });
-  // Before each sleep: free connections closed during this iteration, and write the log lines
-  // this iteration produced (one write per iteration, not one per request).
-  std::weak_ptr<bool> alive = alive_;
-  reactor_.add_before_sleep([this, alive] {
-    if (alive.expired()) return;
-    free_retired();
-    if (!error_log_) return;
-    if (uint64_t due = error_log_->flush_due(reactor_.now_ms())) reactor_.wake_by(due);
-  });
+  // Before each sleep: free the connections closed during this iteration.
+  before_sleep_ = reactor_.add_before_sleep([this] { free_retired(); });
 }
 
 Server::~Server() {
-  *alive_ = false;
-  alive_.reset();
+  reactor_.remove_before_sleep(before_sleep_);
   if (tick_timer_) reactor_.cancel_timer(tick_timer_);
   if (shutdown_timer_) reactor_.cancel_timer(shutdown_timer_);
   shared_.on_closed = nullptr;

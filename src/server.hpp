@@ -44,8 +44,8 @@ struct ServerStats : ConnectionStats {
 class Server {
  public:
   // Binds and starts accepting on `reactor`. `error_log`, if given, receives handler
-  // failures; it is flushed by the reactor before each sleep. Throws std::system_error when
-  // the address cannot be bound.
+  // failures; its owner flushes it (Logger::attach). Throws std::system_error when the
+  // address cannot be bound.
   Server(Reactor& reactor, ServerOptions options, Handler handler, Logger* error_log = nullptr);
   ~Server();
   Server(const Server&) = delete;
@@ -75,7 +75,6 @@ class Server {
   Reactor& reactor_;
   ServerOptions options_;
   ConnectionShared shared_;
-  Logger* error_log_;
   std::unique_ptr<Listener> listener_;
   std::vector<std::unique_ptr<Connection>> connections_;  // indexed by fd
   std::vector<std::unique_ptr<Connection>> retired_;      // closed, freed before the sleep
@@ -85,7 +84,7 @@ class Server {
   Reactor::TimerId tick_timer_ = 0;
   Reactor::TimerId shutdown_timer_ = 0;
   std::function<void()> on_done_;
-  std::shared_ptr<bool> alive_;  // lets reactor hooks outlive the server safely
+  Reactor::HookId before_sleep_ = 0;
 };
 
 }  // namespace hs

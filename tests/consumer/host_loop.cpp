@@ -38,6 +38,7 @@ static std::string fetch(uint16_t port) {
 int main() {
   hs::Reactor reactor;
   hs::Logger log(2, {});  // logrus-style lines on stderr, written before the loop sleeps
+  log.attach(reactor);
   hs::ServerOptions options;
   options.listen.address = "127.0.0.1";
   options.listen.port = 0;  // any free port

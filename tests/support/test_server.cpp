@@ -21,7 +21,9 @@ int64_t now_ms() {
 }  // namespace
 
 TestServer::TestServer(ServerOptions options, Handler handler, Logger* log)
-    : reactor_(std::make_unique<Reactor>()) {
+    : reactor_(std::make_unique<Reactor>()), log_(log) {
+  // The log's owner flushes it on its loop: here, the test's reactor (before it runs).
+  if (log_) log_->attach(*reactor_);
   server_ = std::make_unique<Server>(*reactor_, std::move(options), std::move(handler), log);
   port_ = server_->port();
   thread_ = std::thread([this] {
@@ -44,6 +46,7 @@ TestServer::~TestServer() {
   reactor_->post([this] { reactor_->stop(); });
   thread_.join();
   server_.reset();
+  if (log_) log_->detach();
 }
 
 Client::Client(uint16_t port, bool ipv6) {

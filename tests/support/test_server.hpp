@@ -63,6 +63,7 @@ class TestServer {
 
  private:
   std::unique_ptr<Reactor> reactor_;
+  Logger* log_;  // attached to reactor_, detached when it stops
   std::unique_ptr<Server> server_;
   std::thread thread_;
   uint16_t port_ = 0;

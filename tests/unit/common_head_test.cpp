@@ -45,7 +45,8 @@ TEST(CommonHead, DescribesATypicalGet) {
       "Accept: */*\r\nX-Empty:\r\nX-Spaced: \t v w \r\n\r\n";
   ReadBuffer b = buffer(head, 7);
   CommonHead h;
-  ASSERT_TRUE(parse_common_head(b, kMaxBytes, h));
+  HostMemo memo;
+  ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h));
   EXPECT_EQ(h.method, CommonHead::Method::get);
   EXPECT_EQ(h.minor, 1);
   EXPECT_TRUE(h.keep_alive);
@@ -84,7 +85,8 @@ TEST(CommonHead, KeepAliveFollowsVersionAndConnection) {
   for (const Expect& e : all) {
     ReadBuffer b = buffer(e.head);
     CommonHead h;
-    ASSERT_TRUE(parse_common_head(b, kMaxBytes, h)) << e.head;
+    HostMemo memo;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h)) << e.head;
     EXPECT_EQ(h.method, e.method) << e.head;
     EXPECT_EQ(h.minor, e.minor) << e.head;
     EXPECT_EQ(h.keep_alive, e.keep_alive) << e.head;
@@ -139,7 +141,8 @@ TEST(CommonHead, DeclinesEverythingElse) {
   for (const std::string& head : declined) {
     ReadBuffer b = buffer(head);
     CommonHead h;
-    EXPECT_FALSE(parse_common_head(b, kMaxBytes, h)) << head;
+    HostMemo memo;
+    EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h)) << head;
     EXPECT_TRUE(b.headers.empty()) << head;
     EXPECT_EQ(b.method.length + b.target.length + b.head_end, 0u) << head;
   }
@@ -158,13 +161,15 @@ TEST(CommonHead, FindsAForbiddenByteAnywhereInALongTargetOrValue) {
   {
     ReadBuffer b = buffer(target_head(clean));
     CommonHead h;
-    ASSERT_TRUE(parse_common_head(b, kMaxBytes, h));
+    HostMemo memo;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h));
     EXPECT_EQ(text(b, b.target), "/" + clean);
   }
   {
     ReadBuffer b = buffer(value_head(clean));
     CommonHead h;
-    ASSERT_TRUE(parse_common_head(b, kMaxBytes, h));
+    HostMemo memo;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h));
     EXPECT_EQ(text(b, b.headers.at(1).value), clean);
   }
   for (size_t i = 0; i < clean.size(); ++i) {
@@ -173,14 +178,16 @@ TEST(CommonHead, FindsAForbiddenByteAnywhereInALongTargetOrValue) {
       t[i] = bad;
       ReadBuffer b = buffer(target_head(t));
       CommonHead h;
-      EXPECT_FALSE(parse_common_head(b, kMaxBytes, h)) << i << " " << int(bad);
+      HostMemo memo;
+      EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h)) << i << " " << int(bad);
     }
     for (char bad : {'\x7f', '\x01', '\r', '\x80', '\xff'}) {
       std::string v = clean;
       v[i] = bad;
       ReadBuffer b = buffer(value_head(v));
       CommonHead h;
-      EXPECT_FALSE(parse_common_head(b, kMaxBytes, h)) << i << " " << int(bad);
+      HostMemo memo;
+      EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h)) << i << " " << int(bad);
     }
   }
 }
@@ -190,7 +197,8 @@ TEST(CommonHead, ReadsHostHoweverItsNameAndWhitespaceAreWritten) {
   for (std::string line : {"Host: h", "host: h", "HOST:h", "Host:\t h", "Host:  h  "}) {
     ReadBuffer b = buffer("GET / HTTP/1.1\r\n" + line + "\r\n\r\n");
     CommonHead h;
-    ASSERT_TRUE(parse_common_head(b, kMaxBytes, h)) << line;
+    HostMemo memo;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h)) << line;
     ASSERT_EQ(b.headers.size(), 1u) << line;
     EXPECT_EQ(text(b, b.headers[0].name), line.substr(0, 4)) << line;
     EXPECT_EQ(text(b, b.headers[0].value).substr(0, 1), "h") << line;
@@ -203,7 +211,8 @@ TEST(CommonHead, DeclinesEveryIncompleteHead) {
   for (size_t n = 0; n < head.size(); ++n) {
     ReadBuffer b = buffer(head.substr(0, n));
     CommonHead h;
-    EXPECT_FALSE(parse_common_head(b, kMaxBytes, h)) << n;
+    HostMemo memo;
+    EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h)) << n;
   }
 }
 
@@ -216,7 +225,8 @@ TEST(CommonHead, DeclinesHeadsNearTheLimits) {
   for (size_t max_bytes : {need - 1, need}) {
     ReadBuffer b = buffer(head);
     CommonHead h;
-    EXPECT_EQ(parse_common_head(b, max_bytes, h), max_bytes == need) << max_bytes;
+    HostMemo memo;
+    EXPECT_EQ(parse_common_head(b, max_bytes, memo, h), max_bytes == need) << max_bytes;
   }
 }
 
@@ -226,14 +236,15 @@ TEST(CommonHead, StopsAtTheEndOfItsHead) {
   std::string second = "HEAD /2 HTTP/1.1\r\nHost: h\r\n\r\n";
   ReadBuffer b = buffer(first + second + "GET /3 HTTP/1.1\r\nHo");
   CommonHead h;
-  ASSERT_TRUE(parse_common_head(b, kMaxBytes, h));
+  HostMemo memo;
+  ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h));
   EXPECT_EQ(b.head_end, first.size());
   b.parsed = b.head_end;
-  ASSERT_TRUE(parse_common_head(b, kMaxBytes, h));
+  ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h));
   EXPECT_EQ(text(b, b.target), "/2");
   EXPECT_EQ(b.head_end, first.size() + second.size());
   b.parsed = b.head_end;
-  EXPECT_FALSE(parse_common_head(b, kMaxBytes, h));
+  EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h));
 }
 
 // The whole connection, with the parser and without it (llhttp for every head): the handler

@@ -321,6 +321,27 @@ TEST(Reactor, BeforeSleepHooksRunAtTheEndOfEveryIterationAfterItsWork) {
                                              "hook2"}));
 }
 
+// A hook runs until it is removed, even by itself while it runs; one added by a hook first
+// runs in the next iteration. (A Server removes its hook when destroyed, a Logger on detach.)
+TEST(Reactor, BeforeSleepHooksCanBeRemovedAtAnyTime) {
+  Reactor reactor;
+  std::vector<std::string> order;
+  Reactor::HookId second = 0, self = 0;
+  reactor.add_before_sleep([&] { order.push_back("first"); });
+  second = reactor.add_before_sleep([&] { order.push_back("second"); });
+  self = reactor.add_before_sleep([&] {
+    order.push_back("once");
+    EXPECT_TRUE(reactor.remove_before_sleep(self));
+    reactor.add_before_sleep([&] { order.push_back("added"); });
+  });
+  reactor.run_once(0);
+  EXPECT_TRUE(reactor.remove_before_sleep(second));
+  EXPECT_FALSE(reactor.remove_before_sleep(second));
+  EXPECT_FALSE(reactor.remove_before_sleep(self));
+  reactor.run_once(0);
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "once", "first", "added"}));
+}
+
 // A hook that held work back (the log's tail) asks for a wake-up: a loop with nothing else
 // to do must not sleep past it, and the next iteration forgets it unless asked again.
 TEST(Reactor, AHookAskingToBeWokenEndsTheNextSleepByThen) {
