@@ -199,11 +199,13 @@ TEST(Oversized, EndlessChunkExtensionsAreAnsweredAtTheBoundWithFlatMemory) {
              " KiB before, " + std::to_string(answered_kib) + " KiB once all were answered, " +
              std::to_string(after_kib) + " KiB after " + std::to_string(sent_more >> 10) +
              " KiB more of extension, peak " + std::to_string(rss.peak_kib()) + " KiB");
-  // Each answered connection holds at most its pooled read buffer and its state: a few KiB.
-  EXPECT_LT(answered_kib - before_kib, static_cast<long>(clients) * 8);
-  // What they sent after the answer costs nothing: flat within 1 MiB while they sent MiBs.
   EXPECT_GT(sent_more, clients * 4 * 1024) << "the clients could not send enough to tell";
-  EXPECT_LT(after_kib - answered_kib, 1024);
+  if (hostile::memory_is_measurable()) {
+    // Each answered connection holds at most its pooled read buffer and its state: a few KiB.
+    EXPECT_LT(answered_kib - before_kib, static_cast<long>(clients) * 8);
+    // What they sent after the answer costs nothing: flat within 1 MiB while they sent MiBs.
+    EXPECT_LT(after_kib - answered_kib, 1024);
+  }
   hostile::expect_prompt_200(*server);
   hostile::expect_fds_back(*server, baseline, 5000);
 }
