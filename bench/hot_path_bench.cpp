@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hot_path_fixture.hpp"
+#include "serialize.hpp"
 
 // The replacements below pair malloc with free on purpose; GCC cannot see that.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

@@ -10,10 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include <httpserver/log.hpp>
+#include <httpserver/middleware.hpp>
+#include <httpserver/reactor.hpp>
+
 #include "connection.hpp"
-#include "log.hpp"
-#include "middleware.hpp"
-#include "reactor.hpp"
 
 namespace bench {
 

@@ -5,8 +5,9 @@
 #include <cstring>
 #include <string_view>
 
+#include <httpserver/http.hpp>
+
 #include "bytes.hpp"
-#include "http.hpp"
 #include "token.hpp"
 
 namespace hs {

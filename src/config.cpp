@@ -5,10 +5,6 @@
 
 #include "token.hpp"
 
-#ifndef HTTPSERVER_VERSION
-#define HTTPSERVER_VERSION "0.0.0"
-#endif
-
 namespace hs {
 
 namespace {
@@ -37,8 +33,6 @@ uint64_t parse_range(const std::string& text, uint64_t min, uint64_t max, const 
 }
 
 }  // namespace
-
-const char* version() noexcept { return HTTPSERVER_VERSION; }
 
 uint64_t parse_size(const std::string& text) {
   size_t used;

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "log.hpp"
-#include "server.hpp"
+#include <httpserver/log.hpp>
+#include <httpserver/server.hpp>
 
 namespace hs {
 
@@ -37,9 +37,6 @@ Config parse_config(const std::vector<std::string>& args,
 
 // The --help text.
 std::string usage();
-
-// "1.2.3": the project version.
-const char* version() noexcept;
 
 uint64_t parse_size(const std::string& text);         // throws UsageError
 uint64_t parse_duration_ms(const std::string& text);  // throws UsageError

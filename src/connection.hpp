@@ -32,15 +32,18 @@
 #include <string>
 #include <vector>
 
+#include <httpserver/http.hpp>
+#include <httpserver/log.hpp>
+#include <httpserver/middleware.hpp>
+#include <httpserver/options.hpp>
+#include <httpserver/reactor.hpp>
+
 #include "buffer_pool.hpp"
 #include "chunked_decoder.hpp"
 #include "common_head.hpp"
-#include "http.hpp"
 #include "list.hpp"
-#include "log.hpp"
-#include "middleware.hpp"
 #include "ows_tabs.hpp"
-#include "reactor.hpp"
+#include "serialize.hpp"
 #include "unique_fd.hpp"
 
 // llhttp's parser state, kept opaque here: only connection.cpp includes llhttp.h, so the
@@ -48,36 +51,6 @@
 struct llhttp__internal_s;
 
 namespace hs {
-
-// Every limit and timeout a connection enforces. The defaults are the server's defaults.
-struct Limits {
-  // The header fields of one request (431 past it). The whole head, as sent (whitespace
-  // included), is held to max_target_bytes + max_header_bytes + 1 KiB; a chunked body's
-  // trailer section to max_header_bytes. There is no separate limit on the number of fields:
-  // each counts at least 5 bytes here, so these bytes bound it.
-  size_t max_header_bytes = 8 * 1024;
-  size_t max_target_bytes = 8 * 1024;   // the request-target (414 past it)
-  size_t max_body_bytes = 1024 * 1024;  // a request body, decoded (413 past it)
-  // A chunked body's chunk-size line, extensions and CRLF included, and the extensions of all
-  // its lines together (413 past either, as soon as it is passed). Extensions carry nothing
-  // we use; the bounds keep a client from making us scan them without end.
-  size_t max_chunk_line_bytes = 1024;
-  size_t max_chunk_extension_bytes = 16 * 1024;
-  uint64_t header_timeout_ms = 10'000;   // first byte to end of head (408)
-  uint64_t idle_timeout_ms = 60'000;     // between requests on a kept-alive connection
-  uint64_t write_timeout_ms = 30'000;    // without progress writing a response
-  uint64_t linger_timeout_ms = 2'000;    // discarding input after an error response
-  size_t read_buffer_bytes = 4 * 1024;   // first read buffer; grows for large heads and bodies
-  size_t output_high_water = 64 * 1024;  // stop reading requests while this much is unsent
-};
-
-struct ConnectionStats {
-  uint64_t accepted = 0;
-  uint64_t requests = 0;
-  uint64_t client_errors = 0;   // 4xx written by the connection itself
-  uint64_t handler_errors = 0;  // handlers that threw (500)
-  uint64_t timeouts = 0;
-};
 
 class Connection;
 

@@ -1,9 +1,10 @@
-#include "http.hpp"
-
 #include <charconv>
 #include <cstring>
 
+#include <httpserver/http.hpp>
+
 #include "bytes.hpp"
+#include "serialize.hpp"
 
 namespace hs {
 

@@ -13,19 +13,12 @@
 #include <functional>
 #include <string>
 
-#include "reactor.hpp"
+#include <httpserver/options.hpp>
+#include <httpserver/reactor.hpp>
+
 #include "unique_fd.hpp"
 
 namespace hs {
-
-struct ListenerOptions {
-  // A numeric IPv4 or IPv6 address, "localhost", or "" for every address. No name lookup:
-  // a static binary in an empty container has no resolver.
-  std::string address;
-  uint16_t port = 8080;     // 0 picks a free port; see Listener::port()
-  int backlog = 4096;       // the kernel caps it at net.core.somaxconn
-  bool reuse_port = false;  // SO_REUSEPORT: several reactors, one listener each, one port
-};
 
 class Listener final : public IoHandler {
  public:

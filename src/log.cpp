@@ -1,5 +1,3 @@
-#include "log.hpp"
-
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -13,8 +11,10 @@
 #include <initializer_list>
 #include <utility>
 
+#include <httpserver/log.hpp>
+#include <httpserver/reactor.hpp>
+
 #include "bytes.hpp"
-#include "reactor.hpp"
 
 namespace hs {
 

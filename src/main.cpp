@@ -23,11 +23,14 @@
 #include <thread>
 #include <vector>
 
+#include <httpserver/log.hpp>
+#include <httpserver/middleware.hpp>
+#include <httpserver/reactor.hpp>
+#include <httpserver/server.hpp>
+#include <httpserver/version.hpp>
+
 #include "config.hpp"
-#include "log.hpp"
-#include "middleware.hpp"
-#include "reactor.hpp"
-#include "server.hpp"
+#include "unique_fd.hpp"
 
 extern char** environ;
 

@@ -1,4 +1,4 @@
-#include "middleware.hpp"
+#include <httpserver/middleware.hpp>
 
 namespace hs {
 

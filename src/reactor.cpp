@@ -1,5 +1,3 @@
-#include "reactor.hpp"
-
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -10,6 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
+
+#include <httpserver/reactor.hpp>
+
+#include "unique_fd.hpp"
 
 namespace hs {
 
@@ -45,19 +47,26 @@ class CallbackHandler final : public IoHandler {
 
 }  // namespace
 
-Reactor::Reactor() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
-  if (!epoll_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
-  wakeup_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (!wakeup_) throw std::system_error(errno, std::generic_category(), "eventfd");
+Reactor::Reactor() {
+  // Held by UniqueFd until nothing can throw: a constructor that throws runs no destructor.
+  UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  UniqueFd wakeup(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wakeup) throw std::system_error(errno, std::generic_category(), "eventfd");
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = pack(wakeup_.get(), kWakeupGeneration);
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wakeup_.get(), &ev) != 0)
+  ev.data.u64 = pack(wakeup.get(), kWakeupGeneration);
+  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wakeup.get(), &ev) != 0)
     throw std::system_error(errno, std::generic_category(), "epoll_ctl(ADD eventfd)");
   now_ms_ = monotonic_ms();
+  epoll_ = epoll.release();
+  wakeup_ = wakeup.release();
 }
 
-Reactor::~Reactor() = default;
+Reactor::~Reactor() {
+  ::close(wakeup_);
+  ::close(epoll_);
+}
 
 int Reactor::add(int fd, uint32_t events, IoHandler* handler) noexcept {
   if (fd < 0 || handler == nullptr) return EINVAL;
@@ -75,7 +84,7 @@ int Reactor::add(int fd, uint32_t events, IoHandler* handler) noexcept {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = pack(fd, next_generation_);
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return errno;
+  if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) return errno;
   entry.handler = handler;
   entry.generation = next_generation_;
   ++registered_;
@@ -94,12 +103,12 @@ int Reactor::modify(int fd, uint32_t events) noexcept {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = pack(fd, table_[fd].generation);
-  return ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : errno;
+  return ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : errno;
 }
 
 int Reactor::remove(int fd) noexcept {
   if (fd < 0 || static_cast<size_t>(fd) >= table_.size() || !table_[fd].handler) return ENOENT;
-  int err = ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr) == 0 ? 0 : errno;
+  int err = ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr) == 0 ? 0 : errno;
   forget(fd);
   return err;
 }
@@ -172,13 +181,13 @@ void Reactor::post(std::function<void()> fn) {
   }
   if (!wake) return;  // a wake-up is already on its way; one write per batch of posts
   uint64_t one = 1;
-  while (::write(wakeup_.get(), &one, sizeof one) < 0 && errno == EINTR) {
+  while (::write(wakeup_, &one, sizeof one) < 0 && errno == EINTR) {
   }
 }
 
 void Reactor::drain_posted() noexcept {
   uint64_t count;
-  while (::read(wakeup_.get(), &count, sizeof count) < 0 && errno == EINTR) {
+  while (::read(wakeup_, &count, sizeof count) < 0 && errno == EINTR) {
   }
   {
     std::lock_guard lock(posted_mutex_);
@@ -243,7 +252,7 @@ int Reactor::run_once(int timeout_ms) {
   for (;;) {
     int wait_ms = next_timeout();
     if (timeout_ms >= 0 && (wait_ms < 0 || timeout_ms < wait_ms)) wait_ms = timeout_ms;
-    n = ::epoll_wait(epoll_.get(), events, kMaxEventsPerWait, wait_ms);
+    n = ::epoll_wait(epoll_, events, kMaxEventsPerWait, wait_ms);
     if (n >= 0) break;
     if (errno != EINTR) {
       // Only a bug (bad descriptor, bad pointer) makes epoll_wait fail: stop loudly.

@@ -1,6 +1,6 @@
-#include "router.hpp"
-
 #include <algorithm>
+
+#include <httpserver/router.hpp>
 
 namespace hs {
 

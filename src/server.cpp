@@ -1,6 +1,15 @@
-#include "server.hpp"
-
 #include <sys/socket.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <httpserver/server.hpp>
+
+#include "connection.hpp"
+#include "listener.hpp"
+#include "serialize.hpp"
+#include "unique_fd.hpp"
 
 namespace hs {
 
@@ -10,7 +19,53 @@ constexpr uint64_t kTickMs = 1000;
 
 }  // namespace
 
+class HS_LOCAL Server::Impl {
+ public:
+  Impl(Reactor& reactor, ServerOptions options, Handler handler, Logger* error_log);
+  ~Impl();
+
+  ServerStats stats() const noexcept;
+  void shutdown(std::function<void()> done);
+
+  Reactor& reactor_;
+  ServerOptions options_;
+  ConnectionShared shared_;
+  std::unique_ptr<Listener> listener_;
+  size_t count_ = 0;
+
+ private:
+  void accept(UniqueFd fd) noexcept;
+  void refuse(UniqueFd fd) noexcept;
+  void closed(Connection& connection) noexcept;
+  void tick() noexcept;
+  void expire(List& list, uint64_t now) noexcept;
+  void free_retired() noexcept;
+  void maybe_done() noexcept;
+
+  std::vector<std::unique_ptr<Connection>> connections_;  // indexed by fd
+  std::vector<std::unique_ptr<Connection>> retired_;      // closed, freed before the sleep
+  uint64_t refused_ = 0;
+  std::string refusal_;  // the 503, serialized again for each refused client
+  Reactor::TimerId tick_timer_ = 0;
+  Reactor::TimerId shutdown_timer_ = 0;
+  std::function<void()> on_done_;
+  Reactor::HookId before_sleep_ = 0;
+};
+
 Server::Server(Reactor& reactor, ServerOptions options, Handler handler, Logger* error_log)
+    : impl_(std::make_unique<Impl>(reactor, std::move(options), std::move(handler), error_log)) {}
+
+Server::~Server() = default;
+
+uint16_t Server::port() const noexcept { return impl_->listener_->port(); }
+const std::string& Server::address() const noexcept { return impl_->listener_->name(); }
+size_t Server::connections() const noexcept { return impl_->count_; }
+ServerStats Server::stats() const noexcept { return impl_->stats(); }
+const ServerOptions& Server::options() const noexcept { return impl_->options_; }
+void Server::shutdown(std::function<void()> done) { impl_->shutdown(std::move(done)); }
+bool Server::shutting_down() const noexcept { return impl_->shared_.draining; }
+
+Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Logger* error_log)
     : reactor_(reactor),
       options_(std::move(options)),
       shared_(reactor, options_.limits, std::move(handler), error_log, options_.server_name) {
@@ -21,7 +76,7 @@ Server::Server(Reactor& reactor, ServerOptions options, Handler handler, Logger*
   before_sleep_ = reactor_.add_before_sleep([this] { free_retired(); });
 }
 
-Server::~Server() {
+Server::Impl::~Impl() {
   reactor_.remove_before_sleep(before_sleep_);
   if (tick_timer_) reactor_.cancel_timer(tick_timer_);
   if (shutdown_timer_) reactor_.cancel_timer(shutdown_timer_);
@@ -30,7 +85,7 @@ Server::~Server() {
   retired_.clear();
 }
 
-ServerStats Server::stats() const noexcept {
+ServerStats Server::Impl::stats() const noexcept {
   ServerStats s;
   static_cast<ConnectionStats&>(s) = shared_.stats;
   s.refused = refused_;
@@ -39,7 +94,7 @@ ServerStats Server::stats() const noexcept {
   return s;
 }
 
-void Server::accept(UniqueFd fd) noexcept {
+void Server::Impl::accept(UniqueFd fd) noexcept {
   if (shared_.draining) return;  // closes fd
   if (count_ >= options_.max_connections) return refuse(std::move(fd));
   size_t index = static_cast<size_t>(fd.get());
@@ -55,7 +110,7 @@ void Server::accept(UniqueFd fd) noexcept {
   if (tick_timer_ == 0) tick_timer_ = reactor_.add_timer(kTickMs, kTickMs, [this] { tick(); });
 }
 
-void Server::refuse(UniqueFd fd) noexcept {
+void Server::Impl::refuse(UniqueFd fd) noexcept {
   ++refused_;
   // An answer like any other (Date, Server), sent without reading the request: one try,
   // never blocking; the client may be gone already.
@@ -74,7 +129,7 @@ void Server::refuse(UniqueFd fd) noexcept {
   ::send(fd.get(), refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-void Server::closed(Connection& connection) noexcept {
+void Server::Impl::closed(Connection& connection) noexcept {
   auto& slot = connections_[static_cast<size_t>(connection.slot())];
   // Freed before the reactor sleeps, once the callback that closed it has returned.
   retired_.push_back(std::move(slot));
@@ -82,9 +137,9 @@ void Server::closed(Connection& connection) noexcept {
   maybe_done();
 }
 
-void Server::free_retired() noexcept { retired_.clear(); }
+void Server::Impl::free_retired() noexcept { retired_.clear(); }
 
-void Server::expire(List& list, uint64_t now) noexcept {
+void Server::Impl::expire(List& list, uint64_t now) noexcept {
   while (ListLink* link = list.front()) {
     Connection& c = Connection::from_link(link);
     if (c.deadline_ms() > now) break;  // the list is ordered: the rest are later
@@ -92,7 +147,7 @@ void Server::expire(List& list, uint64_t now) noexcept {
   }
 }
 
-void Server::tick() noexcept {
+void Server::Impl::tick() noexcept {
   uint64_t now = reactor_.now_ms();
   expire(shared_.reading, now);
   expire(shared_.idle, now);
@@ -104,7 +159,7 @@ void Server::tick() noexcept {
   }
 }
 
-void Server::shutdown(std::function<void()> done) {
+void Server::Impl::shutdown(std::function<void()> done) {
   if (shared_.draining) return;
   shared_.draining = true;
   on_done_ = std::move(done);
@@ -121,7 +176,7 @@ void Server::shutdown(std::function<void()> done) {
   maybe_done();
 }
 
-void Server::maybe_done() noexcept {
+void Server::Impl::maybe_done() noexcept {
   if (!shared_.draining || count_ != 0 || !on_done_) return;
   if (shutdown_timer_) {
     reactor_.cancel_timer(shutdown_timer_);

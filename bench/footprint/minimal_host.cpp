@@ -4,8 +4,8 @@
 // usage: minimal_host [PORT]   (127.0.0.1, default 8080)
 #include <cstdlib>
 
-#include "reactor.hpp"
-#include "server.hpp"
+#include <httpserver/reactor.hpp>
+#include <httpserver/server.hpp>
 
 int main(int argc, char** argv) {
   hs::Reactor reactor;

@@ -8,12 +8,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <thread>
 
-#include "log.hpp"
-#include "middleware.hpp"
-#include "reactor.hpp"
-#include "server.hpp"
+#include <httpserver/log.hpp>
+#include <httpserver/middleware.hpp>
+#include <httpserver/reactor.hpp>
+#include <httpserver/server.hpp>
+#include <httpserver/version.hpp>
 
 // A client on another thread: one request over loopback, the whole reply back.
 static std::string fetch(uint16_t port) {
@@ -36,6 +38,11 @@ static std::string fetch(uint16_t port) {
 }
 
 int main() {
+  // The headers compiled against and the library loaded must be the same release.
+  if (std::string_view(hs::version()) != HS_VERSION_STRING) {
+    std::fprintf(stderr, "built for httpserver %s, running %s\n", HS_VERSION_STRING, hs::version());
+    return 1;
+  }
   hs::Reactor reactor;
   hs::Logger log(2, {});  // logrus-style lines on stderr, written before the loop sleeps
   log.attach(reactor);

@@ -1,6 +1,6 @@
-#include "router.hpp"
-
 #include <gtest/gtest.h>
+
+#include <httpserver/router.hpp>
 
 #include "test_server.hpp"
 

@@ -10,9 +10,10 @@
 #include <string>
 #include <thread>
 
-#include "log.hpp"
-#include "middleware.hpp"
-#include "server.hpp"
+#include <httpserver/log.hpp>
+#include <httpserver/middleware.hpp>
+#include <httpserver/server.hpp>
+
 #include "test_server.hpp"
 
 namespace hs::test {

@@ -50,10 +50,11 @@
 #include <utility>
 #include <vector>
 
+#include <httpserver/http.hpp>
+#include <httpserver/log.hpp>
+#include <httpserver/reactor.hpp>
+
 #include "connection.hpp"
-#include "http.hpp"
-#include "log.hpp"
-#include "reactor.hpp"
 
 namespace {
 

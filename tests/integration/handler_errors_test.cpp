@@ -9,8 +9,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <httpserver/log.hpp>
+
 #include "integration_support.hpp"
-#include "log.hpp"
 #include "unique_fd.hpp"
 
 namespace hs::test {

@@ -16,9 +16,9 @@
 #include <string_view>
 #include <thread>
 
-#include "middleware.hpp"
-#include "reactor.hpp"
-#include "server.hpp"
+#include <httpserver/middleware.hpp>
+#include <httpserver/reactor.hpp>
+#include <httpserver/server.hpp>
 
 namespace hs::test {
 

@@ -11,8 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include <httpserver/reactor.hpp>
+
 #include "connection.hpp"
-#include "reactor.hpp"
 
 namespace hs::test {
 namespace {

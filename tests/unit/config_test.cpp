@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <httpserver/version.hpp>
+
 namespace hs {
 namespace {
 

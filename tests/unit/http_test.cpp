@@ -1,5 +1,3 @@
-#include "http.hpp"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,6 +6,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <httpserver/http.hpp>
+
+#include "serialize.hpp"
 
 namespace hs {
 namespace {

@@ -1,5 +1,3 @@
-#include "log.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <limits.h>
@@ -13,6 +11,8 @@
 #include <regex>
 #include <string>
 #include <vector>
+
+#include <httpserver/log.hpp>
 
 namespace hs {
 namespace {

@@ -1,5 +1,3 @@
-#include "middleware.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "log.hpp"
+#include <httpserver/log.hpp>
+#include <httpserver/middleware.hpp>
 
 namespace hs {
 namespace {

@@ -1,5 +1,3 @@
-#include "reactor.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -13,6 +11,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <httpserver/reactor.hpp>
 
 namespace hs {
 namespace {

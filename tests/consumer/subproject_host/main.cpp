@@ -9,9 +9,9 @@
 #include <string>
 #include <thread>
 
-#include "middleware.hpp"
-#include "reactor.hpp"
-#include "server.hpp"
+#include <httpserver/middleware.hpp>
+#include <httpserver/reactor.hpp>
+#include <httpserver/server.hpp>
 
 int main() {
   hs::Reactor reactor;

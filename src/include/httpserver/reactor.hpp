@@ -21,7 +21,7 @@
 #include <mutex>
 #include <vector>
 
-#include "unique_fd.hpp"
+#include <httpserver/export.hpp>
 
 namespace hs {
 
@@ -41,13 +41,13 @@ enum IoEvent : uint32_t {
 // any other registration; events still queued in the same batch for a descriptor that was
 // removed are dropped (even if the number is reused by a new registration meanwhile). It must
 // not destroy the object whose on_io is running: defer that until on_io has returned.
-class IoHandler {
+class HS_API IoHandler {
  public:
   virtual void on_io(uint32_t events) noexcept = 0;
   virtual ~IoHandler() = default;
 };
 
-class Reactor {
+class HS_API Reactor {
  public:
   using TimerId = uint64_t;
   using HookId = uint64_t;
@@ -115,7 +115,7 @@ class Reactor {
   bool stopped() const noexcept { return stopped_; }
 
   // The epoll descriptor, for a host loop to poll (see the header comment).
-  int fd() const noexcept { return epoll_.get(); }
+  int fd() const noexcept { return epoll_; }
   // Milliseconds the host may sleep: until the next timer, 0 when one is due or posted work
   // is waiting, -1 when nothing is scheduled. fd() is readable as well when work is posted.
   int next_timeout() const noexcept;
@@ -140,8 +140,8 @@ class Reactor {
   void drain_posted() noexcept;
   int run_due_timers() noexcept;
 
-  UniqueFd epoll_;
-  UniqueFd wakeup_;           // eventfd written by post()
+  int epoll_ = -1;
+  int wakeup_ = -1;           // eventfd written by post()
   std::vector<Entry> table_;  // indexed by fd, as Redis's ae.c does
   uint32_t next_generation_ = 1;
   size_t registered_ = 0;

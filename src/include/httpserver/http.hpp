@@ -1,5 +1,5 @@
 // HTTP message types: Request (what a handler reads) and Response (what it fills in), the
-// status texts, and the Date header cache.
+// status texts.
 //
 // A Request is a set of views. Method, target, header names and values and the body point into
 // the connection's buffers and stay valid until the handler returns; copy what must live
@@ -9,13 +9,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <ctime>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <httpserver/export.hpp>
 
 namespace hs {
 
@@ -37,7 +38,7 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-class Request {
+class HS_API Request {
  public:
   std::string_view method() const noexcept { return method_; }
   // The request-target exactly as the client sent it: "/a/b?x=1", "*" or "http://h/p".
@@ -84,7 +85,7 @@ class Request {
 
 // What a streaming producer writes through; see Response::stream(). The connection
 // implements it. Only for the reactor's thread.
-class BodyWriter {
+class HS_API BodyWriter {
  public:
   // Sends `data` as one more piece of the body (a chunk on HTTP/1.1). Empty data is ignored.
   virtual void write(std::string_view data) = 0;
@@ -108,7 +109,7 @@ using BodyProducer = std::function<void(BodyWriter&)>;
 
 struct ResponseContext;
 
-class Response {
+class HS_API Response {
  public:
   int status = 200;
   std::string body;
@@ -170,58 +171,11 @@ class Response {
 };
 
 // "OK", "Not Found", ...; "Unknown" for codes without a registered text.
-std::string_view status_text(int status) noexcept;
+HS_API std::string_view status_text(int status) noexcept;
 
 // Whether a response with this status to this method carries no body (1xx, 204, 304, HEAD).
 inline bool response_has_no_body(int status, std::string_view method) noexcept {
   return (status >= 100 && status < 200) || status == 204 || status == 304 || method == "HEAD";
 }
-
-// The Date header's value in IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), formatted at
-// most once a second. One per thread (a reactor's), not shared.
-class DateCache {
- public:
-  // Reads the wall clock.
-  std::string_view now() noexcept;
-  // The same, given the time by a monotonic clock in milliseconds (the reactor's now_ms(),
-  // read once per loop iteration): the wall clock is read again only once the second last
-  // formatted is over, so most responses take the value with one comparison.
-  std::string_view now(uint64_t monotonic_ms) noexcept {
-    if (monotonic_ms < valid_until_ms_) return {text_, length_};
-    return refresh(monotonic_ms);
-  }
-  // Formats `t` (seconds since the epoch); for tests.
-  static std::string format(std::time_t t);
-
- private:
-  std::string_view refresh(uint64_t monotonic_ms) noexcept;
-
-  std::time_t second_ = -1;
-  uint64_t valid_until_ms_ = 0;  // by the caller's monotonic clock
-  char text_[32] = {};
-  size_t length_ = 0;
-};
-
-// What the connection adds to a handler's Response when it writes it out.
-struct ResponseContext {
-  std::string_view date;       // DateCache::now()
-  std::string_view server;     // the Server field's value; empty: no Server field
-  std::string_view method;     // of the request: HEAD gets the headers of GET without the body
-  bool close = false;          // add "Connection: close"
-  bool keep_alive_10 = false;  // an HTTP/1.0 client asked for keep-alive: confirm it
-  // How the body is delimited: Content-Length and the body (the default), or only the head
-  // of a streamed body that follows, chunked or delimited by closing the connection.
-  enum class Framing { length, chunked, until_close } framing = Framing::length;
-};
-
-// Appends the status line, fields, Content-Length and body of `response` to `out`.
-// Allocates nothing when `out` has the capacity, once the response has been serialized
-// before: it keeps a copy of the last head it got (status line, Server, Date, fields), reused
-// while they stay the same. That copy is written even though `response` is const: one thread
-// at a time per Response.
-void serialize(const Response& response, const ResponseContext& context, std::string& out);
-
-// Writes an unsigned number in decimal into `out` (at least 20 bytes); returns its length.
-size_t format_decimal(uint64_t value, char* out) noexcept;
 
 }  // namespace hs

@@ -35,6 +35,8 @@
 #include <string>
 #include <string_view>
 
+#include <httpserver/export.hpp>
+
 namespace hs {
 
 class Reactor;
@@ -42,7 +44,7 @@ class Reactor;
 enum class LogFormat { text, json, none };
 
 // Parses "text", "json" or "none"; returns false for anything else.
-bool parse_log_format(std::string_view name, LogFormat& format) noexcept;
+HS_API bool parse_log_format(std::string_view name, LogFormat& format) noexcept;
 
 struct LoggerOptions {
   LogFormat format = LogFormat::text;
@@ -55,7 +57,7 @@ struct LoggerOptions {
   uint32_t max_hold_ms = 10;
 };
 
-class Logger {
+class HS_API Logger {
  public:
   // Does not take ownership of `fd` (usually 2). Restores its flags on destruction.
   Logger(int fd, LoggerOptions options);

@@ -20,11 +20,12 @@
 #include <string_view>
 #include <vector>
 
-#include "middleware.hpp"
+#include <httpserver/export.hpp>
+#include <httpserver/middleware.hpp>
 
 namespace hs {
 
-class Router {
+class HS_API Router {
  public:
   Router();
 

@@ -12,8 +12,9 @@
 #include <span>
 #include <string>
 
-#include "http.hpp"
-#include "log.hpp"
+#include <httpserver/export.hpp>
+#include <httpserver/http.hpp>
+#include <httpserver/log.hpp>
 
 namespace hs {
 
@@ -22,13 +23,13 @@ using Middleware = std::function<Handler(Handler)>;
 
 // Wraps `root` in `middlewares`, the first one outermost: chain({a, b}, h) runs a, then b,
 // then h.
-Handler chain(std::span<const Middleware> middlewares, Handler root);
+HS_API Handler chain(std::span<const Middleware> middlewares, Handler root);
 
 // Writes "uri: <request-target>" (logrus format of `logger`) before calling the next handler,
 // as the Go tutorial's logging middleware does.
-Middleware logging(Logger& logger);
+HS_API Middleware logging(Logger& logger);
 
 // The tutorial's root handler: 200, text/plain; charset=utf-8, `body` for every request.
-Handler text(std::string body);
+HS_API Handler text(std::string body);
 
 }  // namespace hs

@@ -1,0 +1,66 @@
+// What a Server is configured with (ServerOptions: the listening socket, limits and timeouts)
+// and what it counts (ServerStats). Plain structs: a host sets the fields it cares about and
+// keeps the defaults, which are the httpserver binary's defaults.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace hs {
+
+struct ListenerOptions {
+  // A numeric IPv4 or IPv6 address, "localhost", or "" for every address. No name lookup:
+  // a static binary in an empty container has no resolver.
+  std::string address;
+  uint16_t port = 8080;     // 0 picks a free port; see Server::port()
+  int backlog = 4096;       // the kernel caps it at net.core.somaxconn
+  bool reuse_port = false;  // SO_REUSEPORT: several reactors, one listener each, one port
+};
+
+// Every limit and timeout a connection enforces.
+struct Limits {
+  // The header fields of one request (431 past it). The whole head, as sent (whitespace
+  // included), is held to max_target_bytes + max_header_bytes + 1 KiB; a chunked body's
+  // trailer section to max_header_bytes. There is no separate limit on the number of fields:
+  // each counts at least 5 bytes here, so these bytes bound it.
+  size_t max_header_bytes = 8 * 1024;
+  size_t max_target_bytes = 8 * 1024;   // the request-target (414 past it)
+  size_t max_body_bytes = 1024 * 1024;  // a request body, decoded (413 past it)
+  // A chunked body's chunk-size line, extensions and CRLF included, and the extensions of all
+  // its lines together (413 past either, as soon as it is passed). Extensions carry nothing
+  // we use; the bounds keep a client from making us scan them without end.
+  size_t max_chunk_line_bytes = 1024;
+  size_t max_chunk_extension_bytes = 16 * 1024;
+  uint64_t header_timeout_ms = 10'000;   // first byte to end of head (408)
+  uint64_t idle_timeout_ms = 60'000;     // between requests on a kept-alive connection
+  uint64_t write_timeout_ms = 30'000;    // without progress writing a response
+  uint64_t linger_timeout_ms = 2'000;    // discarding input after an error response
+  size_t read_buffer_bytes = 4 * 1024;   // first read buffer; grows for large heads and bodies
+  size_t output_high_water = 64 * 1024;  // stop reading requests while this much is unsent
+};
+
+struct ServerOptions {
+  ListenerOptions listen;                  // address "" (all, dual-stack), port 8080
+  Limits limits;                           // sizes and timeouts
+  size_t max_connections = 10'000;         // more are answered 503 and closed at once
+  uint64_t shutdown_timeout_ms = 10'000;   // shutdown() waits this long for busy connections
+  std::string server_name = "httpserver";  // the Server field; empty for none
+};
+
+// What the connections of one server have done.
+struct ConnectionStats {
+  uint64_t accepted = 0;
+  uint64_t requests = 0;
+  uint64_t client_errors = 0;   // 4xx written by the connection itself
+  uint64_t handler_errors = 0;  // handlers that threw (500)
+  uint64_t timeouts = 0;
+};
+
+struct ServerStats : ConnectionStats {
+  uint64_t refused = 0;  // over max_connections
+  uint64_t shed = 0;     // accepted and closed while out of descriptors
+  size_t connections = 0;
+};
+
+}  // namespace hs

@@ -1,0 +1,7 @@
+#include <httpserver/version.hpp>
+
+namespace hs {
+
+const char* version() noexcept { return HS_VERSION_STRING; }
+
+}  // namespace hs
