@@ -34,6 +34,40 @@ uint64_t parse_range(const std::string& text, uint64_t min, uint64_t max, const 
 
 }  // namespace
 
+ListenerOptions parse_listen(const std::string& text) {
+  ListenerOptions l;
+  if (text.rfind("unix:", 0) == 0) {
+    if (text.size() == 5) throw UsageError("'unix:' needs a path, as in unix:/run/httpserver.sock");
+    l.address = text;
+    return l;
+  }
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos)
+    throw UsageError("'" + text + "' is not HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH");
+  std::string host = text.substr(0, colon);
+  if (host.find(':') != std::string::npos && !(host.front() == '[' && host.back() == ']'))
+    throw UsageError("'" + text + "': write an IPv6 address in brackets, as in [::1]:8080");
+  l.address = host;
+  l.port = static_cast<uint16_t>(parse_range(text.substr(colon + 1), 0, 65535, "port"));
+  return l;
+}
+
+std::vector<ListenerOptions> inherited_listeners(const std::map<std::string, std::string>& env,
+                                                 long pid) {
+  auto get = [&](const char* name) -> const std::string* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : &it->second;
+  };
+  const std::string* for_pid = get("LISTEN_PID");
+  const std::string* count = get("LISTEN_FDS");
+  // Meant for another process (a parent that did not unset them) or not set: not ours.
+  if (!for_pid || !count || *for_pid != std::to_string(pid)) return {};
+  uint64_t n = parse_range(*count, 0, 1024, "LISTEN_FDS");
+  std::vector<ListenerOptions> listeners(n);
+  for (size_t i = 0; i < n; ++i) listeners[i].fd = static_cast<int>(3 + i);  // SD_LISTEN_FDS_START
+  return listeners;
+}
+
 uint64_t parse_size(const std::string& text) {
   size_t used;
   uint64_t value = parse_number(text, used);
@@ -67,6 +101,11 @@ Flags (environment variable in brackets):
   --port N                 TCP port to listen on (default 8080) [PORT]
   --address A              numeric IPv4/IPv6 address or "localhost"
                            (default: every address, IPv6 and IPv4)
+  --listen L               a socket to serve, instead of --address/--port; may be
+                           given more than once: HOST:PORT, [IPV6]:PORT, :PORT (every
+                           address) or unix:/PATH (a stale socket file is replaced,
+                           the file is removed on exit)
+  --unix-mode MODE         permissions of unix socket files, octal (default 0660)
   --body TEXT              the response body (default "package main #14")
   --server-name NAME       the Server field of every response (default httpserver;
                            --server-name= sends none)
@@ -82,10 +121,14 @@ Flags (environment variable in brackets):
   --write-timeout D        time without progress writing a response (default 30s)
   --shutdown-timeout D     on SIGTERM/SIGINT, wait this long for requests in flight
                            (default 10s)
-  --healthcheck            GET /healthz from the server on 127.0.0.1:PORT;
-                           exit 0 on 2xx, 1 otherwise (for container health checks)
+  --healthcheck            GET /healthz from the server on 127.0.0.1:PORT (or the
+                           first --listen socket); exit 0 on 2xx, 1 otherwise (for
+                           container health checks)
   --version                print the version and exit
   --help                   print this help and exit
+
+Started by systemd socket activation (LISTEN_PID, LISTEN_FDS), it serves the sockets it
+was given instead of binding any.
 
 SIZE: bytes, or with a unit: 512KiB, 1MiB (k, m, g also accepted).
 D: 500ms, 10s, 2m, 1h; a bare number is seconds.
@@ -117,6 +160,9 @@ Config parse_config(const std::vector<std::string>& args,
   if (auto workers = env_range("WORKERS", 1, 256)) config.workers = static_cast<unsigned>(*workers);
 
   Limits& limits = config.server.limits;
+  std::vector<ListenerOptions> listens;
+  bool address_flags = false;  // --port or --address
+  uint32_t unix_mode = ListenerOptions{}.unix_mode;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::string value;
@@ -152,8 +198,18 @@ Config parse_config(const std::vector<std::string>& args,
         config.log_format = LogFormat::none;
       } else if (flag == "--port") {
         config.server.listen.port = static_cast<uint16_t>(parse_range(take(), 0, 65535, "port"));
+        address_flags = true;
       } else if (flag == "--address") {
         config.server.listen.address = take();
+        address_flags = true;
+      } else if (flag == "--listen") {
+        listens.push_back(parse_listen(take()));
+      } else if (flag == "--unix-mode") {
+        take();
+        if (value.empty() || value.size() > 4 ||
+            value.find_first_not_of("01234567") != std::string::npos)
+          throw UsageError("'" + value + "' is not an octal mode such as 0660");
+        unix_mode = static_cast<uint32_t>(std::stoul(value, nullptr, 8));
       } else if (flag == "--body") {
         config.body = take();
       } else if (flag == "--server-name") {
@@ -198,6 +254,17 @@ Config parse_config(const std::vector<std::string>& args,
       throw UsageError("invalid value for " + flag + ": " + what);
     }
   }
+  if (!listens.empty()) {
+    if (address_flags) throw UsageError("--listen cannot be combined with --port or --address");
+    for (auto& l : listens) l.unix_mode = unix_mode;
+    config.server.listen = listens.front();
+    config.server.also_listen.assign(listens.begin() + 1, listens.end());
+  }
+  bool has_unix = false;
+  for (auto& l : listens) has_unix |= l.address.rfind("unix:", 0) == 0;
+  if (has_unix && config.workers > 1)
+    throw UsageError("--workers above 1 cannot share a unix socket (SO_REUSEPORT is TCP's): " +
+                     std::string("use one worker, or TCP --listen addresses"));
   return config;
 }
 

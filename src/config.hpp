@@ -38,6 +38,15 @@ Config parse_config(const std::vector<std::string>& args,
 // The --help text.
 std::string usage();
 
+// One --listen value: HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH. Throws UsageError.
+ListenerOptions parse_listen(const std::string& text);
+
+// systemd socket activation (sd_listen_fds(3), without libsystemd): when LISTEN_PID is `pid`,
+// LISTEN_FDS descriptors from 3 on are listening sockets to serve, in order. Empty when the
+// variables are absent or meant for another process. Throws UsageError on a bad LISTEN_FDS.
+std::vector<ListenerOptions> inherited_listeners(const std::map<std::string, std::string>& env,
+                                                 long pid);
+
 uint64_t parse_size(const std::string& text);         // throws UsageError
 uint64_t parse_duration_ms(const std::string& text);  // throws UsageError
 

@@ -4,9 +4,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
+#include <string_view>
 #include <system_error>
 
 namespace hs {
@@ -54,10 +58,121 @@ Address make_address(const std::string& text, uint16_t port, bool ipv6_available
   return a;
 }
 
+constexpr std::string_view kUnixPrefix = "unix:";
+
+// "127.0.0.1:8080", "[::1]:8080" or "unix:/path": what a bound socket is, for messages.
+std::string socket_name(int fd, uint16_t* port) {
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) != 0)
+    fail(errno, "getsockname");
+  char text[INET6_ADDRSTRLEN] = {};
+  switch (bound.ss_family) {
+    case AF_INET: {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&bound);
+      *port = ntohs(v4->sin_port);
+      ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+      return std::string(text) + ":" + std::to_string(*port);
+    }
+    case AF_INET6: {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&bound);
+      *port = ntohs(v6->sin6_port);
+      ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+      return "[" + std::string(text) + "]:" + std::to_string(*port);
+    }
+    case AF_UNIX: {
+      auto* un = reinterpret_cast<sockaddr_un*>(&bound);
+      size_t n =
+          length > offsetof(sockaddr_un, sun_path) ? length - offsetof(sockaddr_un, sun_path) : 0;
+      std::string path(un->sun_path, ::strnlen(un->sun_path, n));
+      return std::string(kUnixPrefix) + (path.empty() ? "(unnamed)" : path);
+    }
+    default:
+      return "socket family " + std::to_string(bound.ss_family);
+  }
+}
+
+// A file at `path` left by a server that is gone: a socket that refuses connections. A live
+// one, or anything that is not a socket, is left alone and reported.
+void remove_stale_socket(const std::string& path, const sockaddr_un& addr, socklen_t length) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return;  // nothing there
+  if (!S_ISSOCK(st.st_mode)) fail(EEXIST, "bind unix:" + path + " (a file that is not a socket)");
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe) fail(errno, "socket");
+  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), length) == 0)
+    fail(EADDRINUSE, "bind unix:" + path + " (another server is listening on it)");
+  if (errno != ECONNREFUSED) fail(errno, "connect unix:" + path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail(errno, "unlink unix:" + path);
+}
+
 }  // namespace
 
 Listener::Listener(Reactor& reactor, const ListenerOptions& options, AcceptFn on_accept)
     : reactor_(reactor), on_accept_(std::move(on_accept)) {
+  try {
+    if (options.fd >= 0) {
+      adopt(options.fd);
+    } else if (std::string_view(options.address).starts_with(kUnixPrefix)) {
+      bind_unix(options);
+    } else {
+      bind_tcp(options);
+    }
+    spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (int err = reactor_.add(fd_.get(), kReadable, this); err != 0)
+      fail(err, "epoll_ctl(ADD listener)");
+  } catch (...) {
+    close();  // no destructor runs: remove a unix socket's file made before the failure
+    throw;
+  }
+}
+
+void Listener::adopt(int fd) {
+  fd_.reset(fd);
+  int listening = 0, type = 0;
+  socklen_t n = sizeof listening;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &n) != 0)
+    fail(errno, "inherited descriptor " + std::to_string(fd) + " is not a socket");
+  n = sizeof type;
+  ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &n);
+  if (!listening || type != SOCK_STREAM)
+    fail(EINVAL,
+         "inherited descriptor " + std::to_string(fd) + " is not a listening stream socket");
+  // Inherited as the parent made it: accept4 must never block, and a child we start must not
+  // inherit it.
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) fail(errno, "fcntl(O_NONBLOCK)");
+  if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) fail(errno, "fcntl(FD_CLOEXEC)");
+  name_ = socket_name(fd, &port_);
+}
+
+void Listener::bind_unix(const ListenerOptions& options) {
+  std::string path = options.address.substr(kUnixPrefix.size());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path)
+    fail(ENAMETOOLONG, "unix socket path '" + path + "' must have 1 to " +
+                           std::to_string(sizeof addr.sun_path - 1) + " bytes");
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  remove_stale_socket(path, addr, length);
+  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd_) fail(errno, "socket");
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), length) != 0)
+    fail(errno, "bind unix:" + path);
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    unix_path_ = path;
+    unix_dev_ = st.st_dev;
+    unix_ino_ = st.st_ino;
+  }
+  // Before listen(): no client can connect while the file still has the umask's mode.
+  if (::chmod(path.c_str(), options.unix_mode) != 0) fail(errno, "chmod unix:" + path);
+  if (::listen(fd_.get(), options.backlog) != 0) fail(errno, "listen unix:" + path);
+  name_ = "unix:" + path;
+}
+
+void Listener::bind_tcp(const ListenerOptions& options) {
   // Probe for IPv6 only when the caller asked for "every address".
   bool ipv6 = true;
   if (options.address.empty()) {
@@ -81,18 +196,8 @@ Listener::Listener(Reactor& reactor, const ListenerOptions& options, AcceptFn on
   if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr.storage), addr.length) != 0)
     fail(errno, "bind " + where);
   if (::listen(fd_.get(), options.backlog) != 0) fail(errno, "listen " + where);
-
-  sockaddr_storage bound{};
-  socklen_t length = sizeof bound;
-  if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&bound), &length) != 0)
-    fail(errno, "getsockname");
-  port_ = ntohs(addr.family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
-                                       : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  socket_name(fd_.get(), &port_);
   name_ = addr.name + ":" + std::to_string(port_);
-
-  spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (int err = reactor_.add(fd_.get(), kReadable, this); err != 0)
-    fail(err, "epoll_ctl(ADD listener)");
 }
 
 Listener::~Listener() { close(); }
@@ -101,6 +206,12 @@ void Listener::close() noexcept {
   if (!fd_) return;
   reactor_.remove(fd_.get());
   fd_.reset();
+  // Only the file we made: another server may have replaced it since (ours was stale to it).
+  struct stat st;
+  if (!unix_path_.empty() && ::lstat(unix_path_.c_str(), &st) == 0 && st.st_dev == unix_dev_ &&
+      st.st_ino == unix_ino_)
+    ::unlink(unix_path_.c_str());
+  unix_path_.clear();
 }
 
 void Listener::on_io(uint32_t) noexcept {

@@ -1,6 +1,7 @@
-// Listener: one listening TCP socket that hands every accepted client to a callback.
+// Listener: one listening socket that hands every accepted client to a callback.
 //
-// Binds the address (IPv6 dual-stack "::" by default, 0.0.0.0 where the host has no IPv6),
+// Binds the address (IPv6 dual-stack "::" by default, 0.0.0.0 where the host has no IPv6;
+// or a unix socket's path; or takes over a socket that is listening already),
 // accepts with accept4 until the queue is drained or a per-wakeup cap is reached, and keeps
 // a spare descriptor so that running out of descriptors (EMFILE) sheds waiting clients
 // instead of spinning on a listening socket that stays readable (libuv's trick).
@@ -34,7 +35,7 @@ class Listener final : public IoHandler {
 
   // The bound port (the chosen one when options.port was 0).
   uint16_t port() const noexcept { return port_; }
-  // "[::]:8080" or "127.0.0.1:8080", for messages.
+  // "[::]:8080", "127.0.0.1:8080" or "unix:/run/x.sock", for messages.
   const std::string& name() const noexcept { return name_; }
   // Stops listening: unregisters and closes the socket. Idempotent.
   void close() noexcept;
@@ -45,12 +46,18 @@ class Listener final : public IoHandler {
   void on_io(uint32_t events) noexcept override;
 
  private:
+  void adopt(int fd);
+  void bind_unix(const ListenerOptions& options);
+  void bind_tcp(const ListenerOptions& options);
   void shed_waiting_clients() noexcept;
 
   Reactor& reactor_;
   AcceptFn on_accept_;
   UniqueFd fd_;
   UniqueFd spare_;  // given up on EMFILE to accept and close one waiting client
+  // A unix socket's file we created, removed on close() if it is still the one we made.
+  std::string unix_path_;
+  uint64_t unix_dev_ = 0, unix_ino_ = 0;
   uint16_t port_ = 0;
   std::string name_;
   uint64_t shed_ = 0;

@@ -11,10 +11,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -58,7 +60,12 @@ int healthcheck(const Config& config) {
   socklen_t length;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+  auto* un = reinterpret_cast<sockaddr_un*>(&storage);
+  if (host.rfind("unix:", 0) == 0 && host.size() - 5 < sizeof un->sun_path) {
+    un->sun_family = AF_UNIX;
+    std::memcpy(un->sun_path, host.data() + 5, host.size() - 5);
+    length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + host.size() - 5 + 1);
+  } else if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(config.server.listen.port);
     length = sizeof *v4;
@@ -116,11 +123,12 @@ bool shared_pipe(int fd) {
 struct Worker {
   // Alone on stderr, a Logger may end its writes to a file on 64 KiB file offsets (cheaper for
   // the kernel; see log.hpp); workers sharing it each write whole lines.
-  Worker(const Config& config, bool reuse_port, size_t atomic_write_bytes)
+  Worker(const Config& config, hs::ServerOptions options, bool reuse_port,
+         size_t atomic_write_bytes)
       : logger(2, {config.log_format, 1 << 20, atomic_write_bytes, reuse_port ? 0u : 64u << 10}) {
     logger.attach(reactor);
-    hs::ServerOptions options = config.server;
     options.listen.reuse_port = reuse_port;
+    for (auto& l : options.also_listen) l.reuse_port = reuse_port;
     std::vector<hs::Middleware> middlewares;
     if (logger.enabled()) middlewares.push_back(hs::logging(logger));
     server = std::make_unique<hs::Server>(reactor, options,
@@ -151,8 +159,21 @@ int serve(const Config& config) {
   bool many = config.workers > 1;
   size_t atomic = many && shared_pipe(2) ? PIPE_BUF : 0;
   std::vector<std::unique_ptr<Worker>> workers;
-  for (unsigned i = 0; i < config.workers; ++i)
-    workers.push_back(std::make_unique<Worker>(config, many, atomic));
+  for (unsigned i = 0; i < config.workers; ++i) {
+    // Each worker's server owns its listening sockets: inherited ones are shared by
+    // duplicates (all workers accept on the same socket), TCP ones are bound by each
+    // (SO_REUSEPORT).
+    hs::ServerOptions options = config.server;
+    if (i > 0) {
+      auto dup = [](hs::ListenerOptions& l) {
+        if (l.fd >= 0 && (l.fd = ::fcntl(l.fd, F_DUPFD_CLOEXEC, 3)) < 0)
+          throw std::system_error(errno, std::generic_category(), "fcntl(F_DUPFD_CLOEXEC)");
+      };
+      dup(options.listen);
+      for (auto& l : options.also_listen) dup(l);
+    }
+    workers.push_back(std::make_unique<Worker>(config, std::move(options), many, atomic));
+  }
   Worker& first = *workers.front();
 
   bool stopping = false;
@@ -173,7 +194,8 @@ int serve(const Config& config) {
     }
   });
 
-  std::string where = first.server->address();
+  std::string where;
+  for (const std::string& a : first.server->addresses()) where += (where.empty() ? "" : ", ") + a;
   first.logger.info("listening on ", where);
   first.logger.flush();
 
@@ -192,7 +214,18 @@ int serve(const Config& config) {
 int main(int argc, char** argv) {
   Config config;
   try {
-    config = hs::parse_config(std::vector<std::string>(argv + 1, argv + argc), environment());
+    auto env = environment();
+    config = hs::parse_config(std::vector<std::string>(argv + 1, argv + argc), env);
+    // Socket activation: serve what systemd (or podman, systemd-socket-activate) handed over.
+    // The variables are for this process only: a child must not take them for its own.
+    auto inherited = hs::inherited_listeners(env, static_cast<long>(::getpid()));
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+    if (!inherited.empty()) {
+      config.server.listen = inherited.front();
+      config.server.also_listen.assign(inherited.begin() + 1, inherited.end());
+    }
   } catch (const hs::UsageError& e) {
     std::fprintf(stderr, "httpserver: %s\n\n%s", e.what(), hs::usage().c_str());
     return 2;

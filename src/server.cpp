@@ -30,7 +30,7 @@ class HS_LOCAL Server::Impl {
   Reactor& reactor_;
   ServerOptions options_;
   ConnectionShared shared_;
-  std::unique_ptr<Listener> listener_;
+  std::vector<std::unique_ptr<Listener>> listeners_;  // options.listen, then also_listen
   size_t count_ = 0;
 
  private:
@@ -57,8 +57,13 @@ Server::Server(Reactor& reactor, ServerOptions options, Handler handler, Logger*
 
 Server::~Server() = default;
 
-uint16_t Server::port() const noexcept { return impl_->listener_->port(); }
-const std::string& Server::address() const noexcept { return impl_->listener_->name(); }
+uint16_t Server::port() const noexcept { return impl_->listeners_.front()->port(); }
+const std::string& Server::address() const noexcept { return impl_->listeners_.front()->name(); }
+std::vector<std::string> Server::addresses() const {
+  std::vector<std::string> names;
+  for (auto& l : impl_->listeners_) names.push_back(l->name());
+  return names;
+}
 size_t Server::connections() const noexcept { return impl_->count_; }
 ServerStats Server::stats() const noexcept { return impl_->stats(); }
 const ServerOptions& Server::options() const noexcept { return impl_->options_; }
@@ -70,8 +75,18 @@ Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Log
       options_(std::move(options)),
       shared_(reactor, options_.limits, std::move(handler), error_log, options_.server_name) {
   shared_.on_closed = [this](Connection& c) { closed(c); };
-  listener_ = std::make_unique<Listener>(reactor_, options_.listen,
-                                         [this](UniqueFd fd) { accept(std::move(fd)); });
+  // Sockets handed over (ListenerOptions::fd) are ours from here on, even if another fails.
+  std::vector<UniqueFd> handed_over;
+  handed_over.emplace_back(options_.listen.fd);
+  for (auto& l : options_.also_listen) handed_over.emplace_back(l.fd);
+  size_t i = 0;
+  auto add = [&](ListenerOptions& l) {
+    l.fd = handed_over[i++].release();
+    listeners_.push_back(
+        std::make_unique<Listener>(reactor_, l, [this](UniqueFd fd) { accept(std::move(fd)); }));
+  };
+  add(options_.listen);
+  for (auto& l : options_.also_listen) add(l);
   // Before each sleep: free the connections closed during this iteration.
   before_sleep_ = reactor_.add_before_sleep([this] { free_retired(); });
 }
@@ -89,7 +104,7 @@ ServerStats Server::Impl::stats() const noexcept {
   ServerStats s;
   static_cast<ConnectionStats&>(s) = shared_.stats;
   s.refused = refused_;
-  s.shed = listener_->shed();
+  for (auto& l : listeners_) s.shed += l->shed();
   s.connections = count_;
   return s;
 }
@@ -163,7 +178,7 @@ void Server::Impl::shutdown(std::function<void()> done) {
   if (shared_.draining) return;
   shared_.draining = true;
   on_done_ = std::move(done);
-  listener_->close();
+  for (auto& l : listeners_) l->close();
   for (auto& c : connections_)
     if (c) c->drain();
   if (count_ != 0) {

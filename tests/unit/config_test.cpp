@@ -221,5 +221,52 @@ TEST(Config, VersionIsSemantic) {
   EXPECT_TRUE(std::regex_match(version(), std::regex(R"(\d+\.\d+\.\d+)"))) << version();
 }
 
+TEST(Config, ListenTakesEachFormAndTheFirstIsTheMainSocket) {
+  Config c = parse({"--listen", "127.0.0.1:9000", "--listen=[::1]:9001", "--listen", ":9002",
+                    "--listen", "unix:/run/h.sock"});
+  EXPECT_EQ(c.server.listen.address, "127.0.0.1");
+  EXPECT_EQ(c.server.listen.port, 9000);
+  ASSERT_EQ(c.server.also_listen.size(), 3u);
+  EXPECT_EQ(c.server.also_listen[0].address, "[::1]");
+  EXPECT_EQ(c.server.also_listen[0].port, 9001);
+  EXPECT_EQ(c.server.also_listen[1].address, "");  // every address
+  EXPECT_EQ(c.server.also_listen[1].port, 9002);
+  EXPECT_EQ(c.server.also_listen[2].address, "unix:/run/h.sock");
+  EXPECT_EQ(c.server.also_listen[2].unix_mode, 0660u);
+  // PORT from the environment gives way to --listen.
+  EXPECT_EQ(parse({"--listen", "127.0.0.1:9000"}, {{"PORT", "7000"}}).server.listen.port, 9000);
+}
+
+TEST(Config, UnixModeAppliesToEveryUnixSocketInOctal) {
+  Config c = parse({"--listen", "unix:/a.sock", "--unix-mode", "0666", "--listen", "unix:/b"});
+  EXPECT_EQ(c.server.listen.unix_mode, 0666u);
+  EXPECT_EQ(c.server.also_listen[0].unix_mode, 0666u);
+  EXPECT_USAGE_ERROR_NAMING(({"--unix-mode", "0869"}), "--unix-mode");
+  EXPECT_USAGE_ERROR_NAMING(({"--unix-mode", "rw"}), "--unix-mode");
+}
+
+TEST(Config, RefusesListenValuesItCannotServe) {
+  EXPECT_USAGE_ERROR_NAMING(({"--listen", "8080"}), "HOST:PORT");
+  EXPECT_USAGE_ERROR_NAMING(({"--listen", "::1:8080"}), "brackets");
+  EXPECT_USAGE_ERROR_NAMING(({"--listen", "127.0.0.1:http"}), "--listen");
+  EXPECT_USAGE_ERROR_NAMING(({"--listen", "127.0.0.1:70000"}), "65535");
+  EXPECT_USAGE_ERROR_NAMING(({"--listen", "unix:"}), "path");
+  // Two ways of saying where to listen: which one was meant is unclear.
+  EXPECT_USAGE_ERROR_NAMING(({"--listen", ":9000", "--port", "9001"}), "--port");
+  // Workers share TCP ports through SO_REUSEPORT; a unix socket has no such thing.
+  EXPECT_USAGE_ERROR_NAMING(({"--listen", "unix:/a", "--workers", "2"}), "unix socket");
+}
+
+TEST(Config, InheritsSocketsOnlyWhenLISTEN_PIDIsThisProcess) {
+  auto fds = inherited_listeners({{"LISTEN_PID", "42"}, {"LISTEN_FDS", "2"}}, 42);
+  ASSERT_EQ(fds.size(), 2u);
+  EXPECT_EQ(fds[0].fd, 3);  // SD_LISTEN_FDS_START
+  EXPECT_EQ(fds[1].fd, 4);
+  EXPECT_TRUE(inherited_listeners({{"LISTEN_PID", "41"}, {"LISTEN_FDS", "2"}}, 42).empty());
+  EXPECT_TRUE(inherited_listeners({{"LISTEN_FDS", "2"}}, 42).empty());
+  EXPECT_TRUE(inherited_listeners({}, 42).empty());
+  EXPECT_THROW(inherited_listeners({{"LISTEN_PID", "42"}, {"LISTEN_FDS", "x"}}, 42), UsageError);
+}
+
 }  // namespace
 }  // namespace hs

@@ -6,16 +6,25 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hs {
 
+// One listening socket: a TCP address and port, a unix socket, or one handed over already
+// listening (systemd socket activation, a parent process).
 struct ListenerOptions {
   // A numeric IPv4 or IPv6 address, "localhost", or "" for every address. No name lookup:
-  // a static binary in an empty container has no resolver.
+  // a static binary in an empty container has no resolver. "unix:/path" is a unix socket:
+  // created with unix_mode; a stale socket file that nobody accepts on (a crashed run's) is
+  // replaced, a live one is an error; removed when the listener closes.
   std::string address;
-  uint16_t port = 8080;     // 0 picks a free port; see Server::port()
-  int backlog = 4096;       // the kernel caps it at net.core.somaxconn
-  bool reuse_port = false;  // SO_REUSEPORT: several reactors, one listener each, one port
+  uint16_t port = 8080;       // 0 picks a free port; see Server::port()
+  int backlog = 4096;         // the kernel caps it at net.core.somaxconn
+  bool reuse_port = false;    // SO_REUSEPORT: several reactors, one listener each, one port
+  uint32_t unix_mode = 0660;  // the permissions of a unix socket's file
+  // A socket already bound and listening, served instead of `address`; the server takes
+  // ownership (closes it). -1: bind `address`.
+  int fd = -1;
 };
 
 // Every limit and timeout a connection enforces.
@@ -41,11 +50,12 @@ struct Limits {
 };
 
 struct ServerOptions {
-  ListenerOptions listen;                  // address "" (all, dual-stack), port 8080
-  Limits limits;                           // sizes and timeouts
-  size_t max_connections = 10'000;         // more are answered 503 and closed at once
-  uint64_t shutdown_timeout_ms = 10'000;   // shutdown() waits this long for busy connections
-  std::string server_name = "httpserver";  // the Server field; empty for none
+  ListenerOptions listen;                    // address "" (all, dual-stack), port 8080
+  std::vector<ListenerOptions> also_listen;  // more sockets, served the same way
+  Limits limits;                             // sizes and timeouts
+  size_t max_connections = 10'000;           // more are answered 503 and closed at once
+  uint64_t shutdown_timeout_ms = 10'000;     // shutdown() waits this long for busy connections
+  std::string server_name = "httpserver";    // the Server field; empty for none
 };
 
 // What the connections of one server have done.

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <httpserver/export.hpp>
 #include <httpserver/log.hpp>
@@ -39,8 +40,10 @@ class HS_API Server {
 
   // The bound port (the chosen one when options.listen.port was 0).
   uint16_t port() const noexcept;
-  // "[::]:8080" or "127.0.0.1:8080", for messages.
+  // "[::]:8080", "127.0.0.1:8080" or "unix:/path", for messages: of options.listen, and
+  // of every socket (options.listen, then also_listen).
   const std::string& address() const noexcept;
+  std::vector<std::string> addresses() const;
   size_t connections() const noexcept;
   ServerStats stats() const noexcept;
   const ServerOptions& options() const noexcept;

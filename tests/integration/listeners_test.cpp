@@ -1,0 +1,214 @@
+// Sockets a Server serves: several at once, unix sockets (mode, a stale file replaced, a live
+// one refused, the file removed on close), and sockets handed over already listening (what
+// systemd socket activation passes).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <system_error>
+
+#include <httpserver/reactor.hpp>
+#include <httpserver/server.hpp>
+
+#include "test_server.hpp"
+
+namespace {
+
+using hs::ListenerOptions;
+using hs::ServerOptions;
+using hs::test::TestServer;
+
+const char kRequest[] = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+
+// A directory of its own for each test's socket files, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    char name[] = "/tmp/httpserver-listeners-XXXXXX";
+    if (!::mkdtemp(name)) throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    path_ = name;
+  }
+  ~TempDir() {
+    std::string cmd = "rm -rf '" + path_ + "'";
+    (void)std::system(cmd.c_str());
+  }
+  std::string file(const char* name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+sockaddr_un unix_address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  return addr;
+}
+
+// One request over `fd`, connected already; the whole reply.
+std::string exchange(int fd) {
+  timeval five{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+  std::string reply;
+  if (::send(fd, kRequest, sizeof kRequest - 1, MSG_NOSIGNAL) == sizeof kRequest - 1) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, n);
+  }
+  ::close(fd);
+  return reply;
+}
+
+std::string get_unix(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr = unix_address(path);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "connect: " + std::string(std::strerror(errno));
+  }
+  return exchange(fd);
+}
+
+std::string get_tcp(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "connect: " + std::string(std::strerror(errno));
+  }
+  return exchange(fd);
+}
+
+bool is_ok(const std::string& reply) { return reply.rfind("HTTP/1.1 200 OK\r\n", 0) == 0; }
+
+uint16_t port_of(const std::string& name) {
+  return static_cast<uint16_t>(std::stoi(name.substr(name.rfind(':') + 1)));
+}
+
+TEST(Listeners, ServesATcpAndAUnixSocketAtOnceAndNamesBoth) {
+  TempDir dir;
+  ServerOptions options = TestServer::loopback();
+  ListenerOptions second;
+  second.address = "unix:" + dir.file("s.sock");
+  options.also_listen.push_back(second);
+  TestServer server(options);
+  auto names = server.call([&] { return server.server().addresses(); });
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0], "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(names[1], "unix:" + dir.file("s.sock"));
+  EXPECT_TRUE(is_ok(get_tcp(server.port())));
+  EXPECT_TRUE(is_ok(get_unix(dir.file("s.sock"))));
+  EXPECT_EQ(server.stats().requests, 2u);
+}
+
+TEST(Listeners, UnixSocketGetsItsModeAndIsRemovedOnShutdown) {
+  TempDir dir;
+  const std::string path = dir.file("m.sock");
+  ServerOptions options;
+  options.listen.address = "unix:" + path;
+  options.listen.unix_mode = 0600;
+  {
+    TestServer server(options);
+    struct stat st;
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_TRUE(is_ok(get_unix(path)));
+    EXPECT_TRUE(server.shutdown());
+    EXPECT_NE(::access(path.c_str(), F_OK), 0) << "the socket file outlived the listener";
+  }
+}
+
+TEST(Listeners, AStaleSocketFileIsReplacedALiveOneIsRefused) {
+  TempDir dir;
+  const std::string path = dir.file("stale.sock");
+  {
+    // A crashed run: bound, never closed properly (the file stays, nobody accepts).
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr = unix_address(path);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  ServerOptions options;
+  options.listen.address = "unix:" + path;
+  TestServer first(options);
+  EXPECT_TRUE(is_ok(get_unix(path)));
+
+  // A second server on the same live path must not steal it.
+  hs::Reactor reactor;
+  try {
+    hs::Server second(reactor, options, hs::text("second"));
+    ADD_FAILURE() << "a second server took over a live unix socket";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EADDRINUSE) << e.what();
+    EXPECT_NE(std::string(e.what()).find("another server is listening"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(is_ok(get_unix(path))) << "the first server lost its socket";
+}
+
+TEST(Listeners, APathThatIsNotASocketIsLeftAloneAndReported) {
+  TempDir dir;
+  const std::string path = dir.file("data");
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("keep me", f);
+  std::fclose(f);
+  ServerOptions options;
+  options.listen.address = "unix:" + path;
+  hs::Reactor reactor;
+  EXPECT_THROW(hs::Server(reactor, options, hs::text("x")), std::system_error);
+  EXPECT_EQ(::access(path.c_str(), F_OK), 0) << "a regular file was removed";
+}
+
+TEST(Listeners, ServesASocketHandedOverListeningAndClosesIt) {
+  // As systemd or systemd-socket-activate hands one over: bound, listening, blocking.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  ServerOptions options;
+  options.listen.fd = fd;
+  {
+    TestServer server(options);
+    auto name = server.call([&] { return server.server().address(); });
+    EXPECT_EQ(name.rfind("127.0.0.1:", 0), 0u) << name;
+    EXPECT_NE(server.port(), 0);
+    EXPECT_EQ(server.port(), port_of(name));
+    EXPECT_TRUE(is_ok(get_tcp(server.port())));
+    EXPECT_TRUE(is_ok(get_tcp(server.port())));
+  }
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1) << "the handed-over socket was not closed with the server";
+}
+
+TEST(Listeners, ADescriptorThatIsNotListeningIsRefusedWithItsNumber) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  ServerOptions options;
+  options.listen.fd = pipe_fds[0];
+  hs::Reactor reactor;
+  try {
+    hs::Server server(reactor, options, hs::text("x"));
+    ADD_FAILURE() << "a pipe was taken for a listening socket";
+  } catch (const std::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(pipe_fds[0])), std::string::npos)
+        << e.what();
+  }
+  ::close(pipe_fds[1]);
+}
+
+}  // namespace
