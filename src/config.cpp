@@ -106,6 +106,11 @@ Flags (environment variable in brackets):
                            address) or unix:/PATH (a stale socket file is replaced,
                            the file is removed on exit)
   --unix-mode MODE         permissions of unix socket files, octal (default 0660)
+  --admin-address L        serve /livez, /readyz and /metrics (Prometheus) on a
+                           listener of their own, as --listen takes it (default: none)
+  --drain-delay D          on SIGTERM, answer /readyz 503 and keep serving for D before
+                           shutting down (default 0); a second SIGTERM, or SIGINT,
+                           starts the shutdown at once
   --body TEXT              the response body (default "package main #14")
   --server-name NAME       the Server field of every response (default httpserver;
                            --server-name= sends none)
@@ -121,9 +126,10 @@ Flags (environment variable in brackets):
   --write-timeout D        time without progress writing a response (default 30s)
   --shutdown-timeout D     on SIGTERM/SIGINT, wait this long for requests in flight
                            (default 10s)
-  --healthcheck            GET /healthz from the server on 127.0.0.1:PORT (or the
-                           first --listen socket); exit 0 on 2xx, 1 otherwise (for
-                           container health checks)
+  --healthcheck            GET /livez from the --admin-address listener, or /healthz
+                           from the server on 127.0.0.1:PORT (or the first --listen
+                           socket); exit 0 on 2xx, 1 otherwise (for container health
+                           checks)
   --version                print the version and exit
   --help                   print this help and exit
 
@@ -204,6 +210,10 @@ Config parse_config(const std::vector<std::string>& args,
         address_flags = true;
       } else if (flag == "--listen") {
         listens.push_back(parse_listen(take()));
+      } else if (flag == "--admin-address") {
+        config.admin = parse_listen(take());
+      } else if (flag == "--drain-delay") {
+        config.drain_delay_ms = parse_duration_ms(take());
       } else if (flag == "--unix-mode") {
         take();
         if (value.empty() || value.size() > 4 ||
@@ -260,6 +270,7 @@ Config parse_config(const std::vector<std::string>& args,
     config.server.listen = listens.front();
     config.server.also_listen.assign(listens.begin() + 1, listens.end());
   }
+  if (config.admin) config.admin->unix_mode = unix_mode;
   bool has_unix = false;
   for (auto& l : listens) has_unix |= l.address.rfind("unix:", 0) == 0;
   if (has_unix && config.workers > 1)

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,6 +29,11 @@ struct Config {
   std::string body = "package main #14";
   LogFormat log_format = LogFormat::text;
   unsigned workers = 1;
+  // --admin-address: /livez, /readyz and /metrics on a listener of their own; none if unset.
+  std::optional<ListenerOptions> admin;
+  // --drain-delay: from SIGTERM to the start of the graceful shutdown, /readyz says 503 and
+  // requests are served as before, so a load balancer has time to stop sending.
+  uint64_t drain_delay_ms = 0;
 };
 
 // Parses argv (without argv[0]) with `env` (name -> value; only PORT, LOG_FORMAT and

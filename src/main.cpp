@@ -23,6 +23,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <httpserver/log.hpp>
@@ -31,6 +32,7 @@
 #include <httpserver/server.hpp>
 #include <httpserver/version.hpp>
 
+#include "admin.hpp"
 #include "config.hpp"
 #include "unique_fd.hpp"
 
@@ -53,7 +55,11 @@ std::map<std::string, std::string> environment() {
 
 // --healthcheck: one GET to the local server, 2 s in all. No resolver: numeric addresses.
 int healthcheck(const Config& config) {
-  std::string host = config.server.listen.address;
+  // The admin listener's liveness when there is one, else the application's /healthz (which
+  // the tutorial's catch-all handler answers 200 like any path).
+  const hs::ListenerOptions& target = config.admin ? *config.admin : config.server.listen;
+  const char* path = config.admin ? "/livez" : "/healthz";
+  std::string host = target.address;
   if (host.empty() || host == "::" || host == "0.0.0.0" || host == "localhost") host = "127.0.0.1";
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   sockaddr_storage storage{};
@@ -67,11 +73,11 @@ int healthcheck(const Config& config) {
     length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + host.size() - 5 + 1);
   } else if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
-    v4->sin_port = htons(config.server.listen.port);
+    v4->sin_port = htons(target.port);
     length = sizeof *v4;
   } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(config.server.listen.port);
+    v6->sin6_port = htons(target.port);
     length = sizeof *v6;
   } else {
     std::fprintf(stderr, "healthcheck: bad address %s\n", host.c_str());
@@ -85,21 +91,23 @@ int healthcheck(const Config& config) {
   };
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     if (errno != EINPROGRESS || !wait(POLLOUT)) {
-      std::fprintf(stderr, "healthcheck: cannot connect to %s:%u\n", host.c_str(),
-                   config.server.listen.port);
+      std::fprintf(stderr, "healthcheck: cannot connect to %s:%u\n", host.c_str(), target.port);
       return 1;
     }
     int err = 0;
     socklen_t n = sizeof err;
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &n);
     if (err != 0) {
-      std::fprintf(stderr, "healthcheck: connect %s:%u: %s\n", host.c_str(),
-                   config.server.listen.port, std::strerror(err));
+      std::fprintf(stderr, "healthcheck: connect %s:%u: %s\n", host.c_str(), target.port,
+                   std::strerror(err));
       return 1;
     }
   }
-  const char request[] = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  if (::send(fd.get(), request, sizeof request - 1, MSG_NOSIGNAL) != sizeof request - 1) return 1;
+  std::string request =
+      std::string("GET ") + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size()))
+    return 1;
   char reply[64];
   size_t got = 0;
   while (got < 12 && wait(POLLIN)) {
@@ -109,8 +117,7 @@ int healthcheck(const Config& config) {
   }
   // "HTTP/1.1 200"
   if (got >= 12 && std::memcmp(reply, "HTTP/1.", 7) == 0 && reply[9] == '2') return 0;
-  std::fprintf(stderr, "healthcheck: no 2xx answer from %s:%u\n", host.c_str(),
-               config.server.listen.port);
+  std::fprintf(stderr, "healthcheck: no 2xx answer from %s:%u\n", host.c_str(), target.port);
   return 1;
 }
 
@@ -176,27 +183,56 @@ int serve(const Config& config) {
   }
   Worker& first = *workers.front();
 
+  // On the first worker's loop; it serves until that loop stops, after every worker's
+  // graceful shutdown: probes keep their answers (/readyz 503) to the end.
+  std::unique_ptr<hs::Admin> admin;
+  if (config.admin) {
+    std::vector<hs::WorkerView> views;
+    for (auto& w : workers) views.push_back({&w->reactor, w->server.get(), &w->logger});
+    admin = std::make_unique<hs::Admin>(*config.admin, std::move(views));
+  }
+
   bool stopping = false;
+  hs::Reactor::TimerId drain_timer = 0;
+  auto shut_down = [&](const char* why) {
+    if (stopping) return;  // the shutdown timeout holds whatever else arrives
+    stopping = true;
+    if (drain_timer) first.reactor.cancel_timer(std::exchange(drain_timer, 0));
+    if (admin) admin->set_draining();
+    first.logger.info("shutting down: ", why);
+    for (auto& w : workers) {
+      Worker* worker = w.get();
+      if (worker == &first) {
+        worker->stop();
+      } else {
+        worker->reactor.post([worker] { worker->stop(); });
+      }
+    }
+  };
   first.reactor.add(signal_fd.get(), hs::kReadable, [&](uint32_t) {
     signalfd_siginfo info;
     while (::read(signal_fd.get(), &info, sizeof info) == sizeof info) {
-      if (stopping) continue;  // a second signal changes nothing: the timeout still holds
-      stopping = true;
-      first.logger.info("shutting down: ", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-      for (auto& w : workers) {
-        Worker* worker = w.get();
-        if (worker == &first) {
-          worker->stop();
-        } else {
-          worker->reactor.post([worker] { worker->stop(); });
-        }
+      const char* name = info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
+      // The first SIGTERM with a drain delay: not ready any more, but serving as before
+      // while the load balancer takes us out. SIGINT, or another SIGTERM, cuts it short.
+      if (info.ssi_signo == SIGTERM && config.drain_delay_ms > 0 && !drain_timer && !stopping) {
+        if (admin) admin->set_draining();
+        first.logger.info("draining: /readyz answers 503, shutting down in ",
+                          std::to_string(config.drain_delay_ms) + " ms (SIGTERM)");
+        drain_timer = first.reactor.add_timer(config.drain_delay_ms, 0, [&] {
+          drain_timer = 0;
+          shut_down("drain delay over");
+        });
+        continue;
       }
+      shut_down(name);
     }
   });
 
   std::string where;
   for (const std::string& a : first.server->addresses()) where += (where.empty() ? "" : ", ") + a;
   first.logger.info("listening on ", where);
+  if (admin) first.logger.info("admin listening on ", admin->server().address());
   first.logger.flush();
 
   std::vector<std::thread> threads;

@@ -384,18 +384,22 @@ fi
 # ---------------------------------------------------------------------------------------------
 section "5. podman kube play deploy/deployment.yaml (host network)"
 # The cluster manifest, adapted for one host: hostNetwork (no podman bridge here), this test's
-# image and port, one replica, no containerPort (podman 4.3 refuses port mappings with the host
-# network) and so a numeric port for the readiness probe.
+# image and ports, one replica, no containerPort (podman 4.3 refuses port mappings with the host
+# network) and so numeric ports for the probes, and a drain delay of 1 s instead of 5.
 if [ -f "$src/deploy/deployment.yaml" ]; then
     kport=$(free_port)
+    aport=$(free_port)
     kube_yaml=$work/kube.yaml
     sed -e 's|^  name: httpserver$|  name: httpserver-ct|' \
         -e 's|replicas: [0-9]*|replicas: 1|' \
         -e "s|image: .*|image: $tag|" \
         -e "s|value: \"8080\"|value: \"$kport\"|" \
         -e 's|^      terminationGracePeriodSeconds|      hostNetwork: true\n      terminationGracePeriodSeconds|' \
-        -e '/^          ports:/,/protocol: TCP/d' \
+        -e '/^          ports:/,/^          # HTTP GETs/{/^          # HTTP GETs/!d}' \
         -e "s|port: http\$|port: $kport|" \
+        -e "s|port: admin\$|port: $aport|" \
+        -e "s|\":9090\"|\"127.0.0.1:$aport\"|" \
+        -e 's|"--drain-delay", "[0-9a-z]*"|"--drain-delay", "1s"|' \
         "$src/deploy/deployment.yaml" > "$kube_yaml"
     # Left over by an interrupted run of this test (the name is this test's own).
     podman pod exists httpserver-ct-pod-0 2>/dev/null && podman pod rm -f httpserver-ct-pod-0 >/dev/null 2>&1

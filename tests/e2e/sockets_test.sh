@@ -72,11 +72,15 @@ if ! command -v systemd-socket-activate >/dev/null; then
   echo "SKIP: systemd-socket-activate missing (Debian's systemd package): socket activation untested"
   exit 77
 fi
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 11000 ] || ephemeral_low=32768
 for workers in 1 2; do
   echo "== systemd-socket-activate -l 127.0.0.1:PORT -l unix, --workers $workers"
   started=
   for _ in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
+    # Below the ephemeral range: a port there may be held by a client connection or sit in
+    # TIME_WAIT after one, and systemd-socket-activate does not set SO_REUSEADDR.
+    port=$((10000 + RANDOM % (ephemeral_low - 10000)))
     rm -f "$dir/act.sock"
     systemd-socket-activate -l "127.0.0.1:$port" -l "$dir/act.sock" \
       "$bin" --workers "$workers" 2>"$dir/err" &
@@ -84,7 +88,10 @@ for workers in 1 2; do
     # It binds at once and starts the program on the first connection.
     for _ in $(seq 30); do grep -q "Listening on $dir/act.sock" "$dir/err" && break; sleep 0.1; done
     if grep -q "Listening on $dir/act.sock" "$dir/err"; then started=1; break; fi
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; pid=
+    sed 's/^/  systemd-socket-activate| /' "$dir/err"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=
   done
   [ -n "$started" ] || fail "systemd-socket-activate did not start"
   # The first connection starts the program; give it a moment under a loaded host.
