@@ -862,9 +862,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Outcome whole, split, llhttp_only;
   run_once(whole, shared, input, false, pieces, timeout);
   run_once(split, shared, input, true, pieces, timeout);
-  shared.common_heads = false;
+  shared.codec_rules.common_heads = false;
   run_once(llhttp_only, shared, input, false, pieces, timeout);
-  shared.common_heads = true;
+  shared.codec_rules.common_heads = true;
   compare_parsers(whole, llhttp_only);
   // CONNECTION_FUZZ_VERBOSE=1 prints each input's unsplit responses: for writing seeds.
   static const bool verbose = std::getenv("CONNECTION_FUZZ_VERBOSE") != nullptr;

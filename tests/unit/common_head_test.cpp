@@ -269,7 +269,7 @@ Transcript serve(std::string_view input, bool common_heads) {
         r.body = std::string(q.target());
       },
       nullptr, "test");
-  shared.common_heads = common_heads;
+  shared.codec_rules.common_heads = common_heads;
   {
     Connection connection(shared);
     connection.receive(input);
