@@ -11,6 +11,8 @@
 #include <exception>
 #include <string_view>
 
+#include "responder.hpp"
+
 namespace hs {
 
 namespace {
@@ -90,37 +92,6 @@ Connection::Connection(ConnectionShared& shared, UniqueFd fd)
     return;
   }
   enter(State::reading, shared_.limits.header_timeout_ms);
-}
-
-Connection::Connection(ConnectionShared& shared)
-    : shared_(shared), slot_(-1), detached_(true), codec_(shared.codec_rules) {
-  enter(State::reading, shared_.limits.header_timeout_ms);
-}
-
-void Connection::receive(std::string_view bytes) noexcept {
-  while (!closed() && !parsing_stopped() && !bytes.empty()) {
-    if (!in_) in_ = shared_.pool.get_read();
-    if (in_->capacity - in_->length < kMinReadRoom && !make_room()) {
-      fail(codec_.in_body() ? 413 : 431);
-      break;
-    }
-    size_t n = std::min(in_->capacity - in_->length, bytes.size());
-    std::memcpy(in_->data.get() + in_->length, bytes.data(), n);
-    in_->length += n;
-    bytes.remove_prefix(n);
-    parse();
-  }
-  // Between reads an idle connection gives its read buffer back, as settle() does.
-  if (in_ && phase_ != Phase::in_request && !has_unparsed()) {
-    shared_.pool.put_read(std::move(in_));
-    in_.reset();
-  }
-}
-
-void Connection::receive_eof() noexcept {
-  peer_ = Peer::gone;
-  if (codec_.finish() == RequestCodec::Result::error) return fail(codec_.status());
-  if (phase_ == Phase::in_request) close();
 }
 
 Connection::~Connection() {
@@ -257,16 +228,8 @@ bool Connection::make_room() noexcept {
   // Still full: the head or a Content-Length body is larger than the buffer. Grow, within
   // what the limits allow one request to need.
   const Limits& l = shared_.limits;
-  size_t cap = l.max_target_bytes + l.max_header_bytes + l.max_body_bytes + 2 * kMinReadRoom +
-               shared_.pool.read_capacity();
-  if (b.capacity >= cap) return false;
-  size_t grown = b.capacity * 2 < cap ? b.capacity * 2 : cap;
-  auto data = std::unique_ptr<char[]>(new (std::nothrow) char[grown]);
-  if (!data) return false;
-  std::memcpy(data.get(), b.data.get(), b.length);
-  b.data = std::move(data);
-  b.capacity = grown;
-  return true;
+  return b.grow(l.max_target_bytes + l.max_header_bytes + l.max_body_bytes + 2 * kMinReadRoom +
+                shared_.pool.read_capacity());
 }
 
 // Answers each request the codec finds, in order, while the client keeps up with the answers.
@@ -348,118 +311,44 @@ void Connection::wake_stream() noexcept {
 // --- Requests and responses ---------------------------------------------------------------
 
 void Connection::dispatch() noexcept {
-  ReadBuffer& b = *in_;
-  const char* data = b.data.get();
-
-  size_t count = b.headers.size();
-  if (count > shared_.headers.size()) {
-    // The largest head so far: the views' array grows once, then serves every later one.
-    try {
-      shared_.headers.resize(count);
-    } catch (const std::bad_alloc&) {
+  prepare_output();
+  Answer a = answer(shared_, *in_, codec_.head(), out_);
+  switch (a.outcome) {
+    case Answer::Outcome::keep_alive:
+      phase_ = Phase::kept_alive;
+      break;
+    case Answer::Outcome::close:
+      // Whatever follows a request that closes is never processed (it may not even be HTTP).
+      phase_ = has_unparsed() ? Phase::finishing_unread : Phase::finishing;
+      break;
+    case Answer::Outcome::handler_threw:
+      phase_ = Phase::finishing_unread;
+      return;
+    case Answer::Outcome::no_memory:
+      phase_ = Phase::finishing;
+      return;
+    case Answer::Outcome::head_too_big:
       return fail(431);
-    }
   }
-  for (size_t i = 0; i < count; ++i) {
-    const HeaderSpan& h = b.headers[i];
-    shared_.headers[i] = {std::string_view(data + h.name.offset, h.name.length),
-                          std::string_view(data + h.value.offset, h.value.length)};
-  }
-  std::string_view method(data + b.method.offset, b.method.length);
-  std::string_view body(data + b.body.offset, b.body.length);
-  const RequestCodec::Head& head = codec_.head();
-  bool keep_alive = head.keep_alive;
-  Request& request = shared_.request;
-  request.set(method, {data + b.target.offset, b.target.length}, head.major, head.minor,
-              {shared_.headers.data(), count}, body, keep_alive);
-  Response& response = shared_.response;
-  response.clear();
-
-  bool failed = false;
-  if (head.connect) {
-    // A 2xx to CONNECT would promise a tunnel (RFC 9110 section 9.3.6); we are no proxy.
-    response.status = 501;
-    response.set_header("Content-Type", "text/plain; charset=utf-8");
-    response.body.assign("501 Not Implemented\n");
-  } else {
-    try {
-      shared_.handler(request, response);
-    } catch (const std::exception& e) {
-      failed = true;
-      if (shared_.error_log) shared_.error_log->error("handler failed: ", e.what());
-    } catch (...) {
-      failed = true;
-      if (shared_.error_log) shared_.error_log->error("handler failed: ", "unknown exception");
-    }
-  }
-  ++shared_.stats.requests;
-  if (failed) {
-    ++shared_.stats.handler_errors;
-    respond_and_close(500, "500 Internal Server Error\n");
-    return;
-  }
-  bool close = !keep_alive || shared_.draining || response.closes_connection();
-  using Framing = ResponseContext::Framing;
-  Framing framing = Framing::length;
-  if (response.streaming()) {
-    framing = head.minor >= 1 ? Framing::chunked : Framing::until_close;
-    if (framing == Framing::until_close) close = true;
-  }
-  ResponseContext context{shared_.date.now(shared_.reactor.now_ms()),
-                          shared_.server_name,
-                          method,
-                          close,
-                          keep_alive && head.minor == 0 && !close,
-                          framing};
+  if (!a.streams) return;
   try {
-    prepare_output();
-    serialize(response, context, out_);
-    if (response.streaming() && !response_has_no_body(response.status, method)) {
-      stream_ =
-          std::make_shared<Stream>(*this, response.take_producer(), framing == Framing::chunked);
-      stream_->self = stream_;
-      if (framing == Framing::until_close) close = false;  // finish_stream() closes
-    }
+    stream_ = std::make_shared<Stream>(*this, shared_.response.take_producer(), a.chunked);
+    stream_->self = stream_;
   } catch (const std::bad_alloc&) {
     phase_ = Phase::finishing;
-    return;
   }
-  phase_ = Phase::kept_alive;
-  // Whatever follows a request that closes is never processed (it may not even be HTTP).
-  if (close) phase_ = b.parsed < b.length ? Phase::finishing_unread : Phase::finishing;
 }
 
-// Unread input may remain: the client is told, and the connection lingers before closing.
-void Connection::respond_and_close(int status, std::string_view body) noexcept {
-  Response& response = shared_.response;
-  response.clear();
-  response.status = status;
-  try {
-    response.set_header("Content-Type", "text/plain; charset=utf-8");
-    response.body.assign(body);
-    prepare_output();
-    serialize(response, {shared_.date.now(), shared_.server_name, "GET", true, false}, out_);
-  } catch (const std::bad_alloc&) {
-  }
+// An error the client caused: answer it and close, reading nothing more as requests. Unread
+// input may remain: the connection lingers before closing.
+void Connection::fail(int status) noexcept {
+  if (parsing_stopped()) return;
+  prepare_output();
+  answer_error(shared_, status, out_);
   phase_ = Phase::finishing_unread;
 }
 
-// An error the client caused: answer it and close, reading nothing more as requests.
-void Connection::fail(int status) noexcept {
-  if (parsing_stopped()) return;
-  ++shared_.stats.client_errors;
-  char body[64];
-  std::string_view text = status_text(status);
-  size_t n = format_decimal(static_cast<uint64_t>(status), body);
-  body[n++] = ' ';
-  std::memcpy(body + n, text.data(), text.size());
-  n += text.size();
-  body[n++] = '\n';
-  respond_and_close(status, {body, n});
-}
-
 bool Connection::write_out() noexcept {
-  if (detached_) return !closed();
   bool progressed = false;
   while (out_sent_ < out_.size()) {
     size_t left = out_.size() - out_sent_;

@@ -110,17 +110,6 @@ class Connection final : public IoHandler, private ListLink {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Detached: no descriptor and no reactor registration. For benchmarks and the fuzzer, which
-  // drive the same parsing, dispatch and serialization as a socket would, without syscalls:
-  // receive() takes bytes as if read, output() collects every response (never sent).
-  explicit Connection(ConnectionShared& shared);
-  // Hands in bytes as one read would; parses and answers every complete request in them.
-  void receive(std::string_view bytes) noexcept;
-  // The client closed its side (EOF), as a read returning 0 would say.
-  void receive_eof() noexcept;
-  // Responses not yet taken; clear it (keeping capacity) between calls.
-  std::string& output() noexcept { return out_; }
-
   void on_io(uint32_t events) noexcept override;
 
   // Called by the owner when the deadline of this connection's state has passed.
@@ -174,7 +163,6 @@ class Connection final : public IoHandler, private ListLink {
   void enter(State state, uint64_t timeout_ms) noexcept;
   void dispatch() noexcept;
   void fail(int status) noexcept;
-  void respond_and_close(int status, std::string_view body) noexcept;
   void discard_input() noexcept;
   void release_buffers() noexcept;
   // Takes a pooled string before the first append. Inline: on every response's path, and
@@ -192,7 +180,7 @@ class Connection final : public IoHandler, private ListLink {
   bool has_unparsed() const noexcept { return in_ && in_->parsed < in_->length; }
   bool unread_input() const noexcept { return peer_ == Peer::readable || peer_ == Peer::shut; }
   bool backpressured() const noexcept {
-    return !detached_ && out_.size() - out_sent_ >= shared_.limits.output_high_water;
+    return out_.size() - out_sent_ >= shared_.limits.output_high_water;
   }
 
   ConnectionShared& shared_;
@@ -202,8 +190,7 @@ class Connection final : public IoHandler, private ListLink {
   State state_ = State::reading;
   Phase phase_ = Phase::fresh;
   Peer peer_ = Peer::drained;
-  bool detached_ = false;  // no socket: see receive()
-  bool pumping_ = false;   // inside the producer: a wake-up only asks for another round
+  bool pumping_ = false;  // inside the producer: a wake-up only asks for another round
   bool rewake_ = false;
   RequestCodec codec_;
   std::unique_ptr<ReadBuffer> in_;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec_driver.hpp"
 #include "connection.hpp"
 #include "reactor.hpp"
 
@@ -247,8 +248,9 @@ TEST(CommonHead, StopsAtTheEndOfItsHead) {
   EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h));
 }
 
-// The whole connection, with the parser and without it (llhttp for every head): the handler
-// must see the same requests and the client get the same bytes, Date aside.
+// The whole request path (codec and responder), with the parser and without it (llhttp for
+// every head): the handler must see the same requests and the client get the same bytes,
+// Date aside.
 struct Transcript {
   std::string seen;    // every request as the handler saw it
   std::string output;  // every response, Date values blanked
@@ -271,7 +273,7 @@ Transcript serve(std::string_view input, bool common_heads) {
       nullptr, "test");
   shared.codec_rules.common_heads = common_heads;
   {
-    Connection connection(shared);
+    test::CodecDriver connection(shared);
     connection.receive(input);
     connection.receive_eof();
     t.closed = connection.closed();
