@@ -1,9 +1,12 @@
 // Connection: one HTTP/1.1 client, from accept to close.
 //
-// Reads with one read() per readiness until a short read, parses with llhttp, runs the handler
-// for each complete request in order, and writes every response of a batch with one send().
-// Keeps the connection alive as HTTP/1.1 says, answers malformed or oversized requests with
-// the right 4xx and closes, and enforces per-state deadlines.
+// Reads with one read() per readiness until a short read, hands the bytes to its RequestCodec
+// (request_codec.hpp: the grammar), answers each complete request in order through the
+// Responder (responder.hpp: handler and serialization), and writes every response of a batch
+// with one send(). Keeps the connection alive as HTTP/1.1 says, answers what the codec refuses
+// with its status and closes, and enforces per-state deadlines. Where it stands is two small
+// enums (Phase: the exchange with the client; Peer: what the kernel may still hold),
+// beside the deadline State below.
 //
 // Lifetime: created by the Server for an accepted descriptor, registered with the reactor
 // edge-triggered for reading and writing once (no epoll_ctl afterwards). A connection that
