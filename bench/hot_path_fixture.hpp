@@ -1,12 +1,14 @@
 // The request path without sockets, shared by the hot-path benchmark and the instruction
-// counter: a detached Connection with the tutorial's middleware and handler, logging to
-// /dev/null when asked, as the binary logs to stderr.
+// counter: the request codec and the responder a Connection runs, with the tutorial's
+// middleware and handler, logging to /dev/null when asked, as the binary logs to stderr.
 #pragma once
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +17,8 @@
 #include <httpserver/reactor.hpp>
 
 #include "connection.hpp"
+#include "request_codec.hpp"
+#include "responder.hpp"
 
 namespace bench {
 
@@ -29,19 +33,34 @@ struct Fixture {
     shared = std::make_unique<hs::ConnectionShared>(
         reactor, hs::Limits{}, hs::chain(middlewares, hs::text("package main #14")), &logger,
         "httpserver");
-    connection = std::make_unique<hs::Connection>(*shared);
+    codec = std::make_unique<hs::RequestCodec>(shared->codec_rules);
   }
   ~Fixture() {
-    connection.reset();
+    codec.reset();
+    shared.reset();
     ::close(null_fd);
   }
 
-  // One read's worth of requests in, every response out; the log flushed once, as the server
-  // flushes once per loop iteration. Returns the response bytes.
+  // One read's worth of requests in (a batch fits one pooled buffer), every response out;
+  // the buffer goes back to the pool as an idle connection's does, and the log is flushed
+  // once, as the server flushes once per loop iteration. Returns the response bytes.
   size_t round(std::string_view batch) {
-    connection->receive(batch);
-    size_t bytes = connection->output().size();
-    connection->output().clear();
+    std::unique_ptr<hs::ReadBuffer> in = shared->pool.get_read();
+    if (batch.size() > in->capacity) {
+      failed = true;
+      return 0;
+    }
+    std::memcpy(in->data.get(), batch.data(), batch.size());
+    in->length = batch.size();
+    hs::RequestCodec::Result result;
+    while ((result = codec->decode(*in)) == hs::RequestCodec::Result::request) {
+      if (answer(*shared, *in, codec->head(), out).outcome != hs::Answer::Outcome::keep_alive)
+        failed = true;
+    }
+    if (result != hs::RequestCodec::Result::more) failed = true;
+    shared->pool.put_read(std::move(in));
+    size_t bytes = out.size();
+    out.clear();
     logger.flush();
     return bytes;
   }
@@ -50,7 +69,9 @@ struct Fixture {
   int null_fd;
   hs::Logger logger;
   std::unique_ptr<hs::ConnectionShared> shared;
-  std::unique_ptr<hs::Connection> connection;
+  std::unique_ptr<hs::RequestCodec> codec;
+  std::string out;
+  bool failed = false;  // a request was refused, or a response closes
 };
 
 }  // namespace bench

@@ -43,5 +43,5 @@ int main(int argc, char** argv) {
   long requests = static_cast<long>(depth) * rounds;
   std::printf("%ld requests, %zu response bytes each, log %s: divide callgrind's Ir by %ld\n",
               requests, bytes / static_cast<size_t>(requests), format_name.data(), requests);
-  return f.connection->closed() ? 1 : 0;
+  return f.failed ? 1 : 0;
 }

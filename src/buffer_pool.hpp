@@ -11,7 +11,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,19 @@ struct ReadBuffer {
     method = target = body = Span{};
     head_start = head_end = 0;
     headers.clear();
+  }
+
+  // Doubles the capacity, up to `max_capacity`, keeping the bytes held. False when it is
+  // there already or memory is short.
+  bool grow(size_t max_capacity) noexcept {
+    if (capacity >= max_capacity) return false;
+    size_t grown = capacity * 2 < max_capacity ? capacity * 2 : max_capacity;
+    auto bigger = std::unique_ptr<char[]>(new (std::nothrow) char[grown]);
+    if (!bigger) return false;
+    std::memcpy(bigger.get(), data.get(), length);
+    data = std::move(bigger);
+    capacity = grown;
+    return true;
   }
 };
 

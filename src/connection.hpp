@@ -1,9 +1,12 @@
 // Connection: one HTTP/1.1 client, from accept to close.
 //
-// Reads with one read() per readiness until a short read, parses with llhttp, runs the handler
-// for each complete request in order, and writes every response of a batch with one send().
-// Keeps the connection alive as HTTP/1.1 says, answers malformed or oversized requests with
-// the right 4xx and closes, and enforces per-state deadlines.
+// Reads with one read() per readiness until a short read, hands the bytes to its RequestCodec
+// (request_codec.hpp: the grammar), answers each complete request in order through the
+// Responder (responder.hpp: handler and serialization), and writes every response of a batch
+// with one send(). Keeps the connection alive as HTTP/1.1 says, answers what the codec refuses
+// with its status and closes, and enforces per-state deadlines. Where it stands is two small
+// enums (Phase: the exchange with the client; Peer: what the kernel may still hold),
+// beside the deadline State below.
 //
 // Lifetime: created by the Server for an accepted descriptor, registered with the reactor
 // edge-triggered for reading and writing once (no epoll_ctl afterwards). A connection that
@@ -39,16 +42,10 @@
 #include <httpserver/reactor.hpp>
 
 #include "buffer_pool.hpp"
-#include "chunked_decoder.hpp"
-#include "common_head.hpp"
 #include "list.hpp"
-#include "ows_tabs.hpp"
+#include "request_codec.hpp"
 #include "serialize.hpp"
 #include "unique_fd.hpp"
-
-// llhttp's parser state, kept opaque here: only connection.cpp includes llhttp.h, so the
-// installed headers do not need it.
-struct llhttp__internal_s;
 
 namespace hs {
 
@@ -70,13 +67,10 @@ struct ConnectionShared {
   DateCache date;
   Request request;              // filled for each request in turn
   Response response;            // reused: its strings keep their capacity
-  HostMemo host_memo;           // the common-head parser's last Host
+  CodecRules codec_rules;       // `limits` as the request codecs apply them, and the Host memo
   std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
   ConnectionStats stats;
   bool draining = false;  // every response says "Connection: close"
-  // Common heads are parsed in one pass (common_head.hpp); off, llhttp parses every head.
-  // Off only to compare the two (the fuzzer does).
-  bool common_heads = true;
   std::function<void(Connection&)> on_closed;
 };
 
@@ -85,24 +79,12 @@ struct ConnectionShared {
 class Connection final : public IoHandler, private ListLink {
  public:
   enum class State { reading, idle, writing, lingering, streaming, closed };
-  static constexpr size_t kParserBytes = 128;  // room for llhttp's parser state
 
   // Registers `fd` with the reactor. Check closed() afterwards: registration can fail.
   Connection(ConnectionShared& shared, UniqueFd fd);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-
-  // Detached: no descriptor and no reactor registration. For benchmarks and the fuzzer, which
-  // drive the same parsing, dispatch and serialization as a socket would, without syscalls:
-  // receive() takes bytes as if read, output() collects every response (never sent).
-  explicit Connection(ConnectionShared& shared);
-  // Hands in bytes as one read would; parses and answers every complete request in them.
-  void receive(std::string_view bytes) noexcept;
-  // The client closed its side (EOF), as a read returning 0 would say.
-  void receive_eof() noexcept;
-  // Responses not yet taken; clear it (keeping capacity) between calls.
-  std::string& output() noexcept { return out_; }
 
   void on_io(uint32_t events) noexcept override;
 
@@ -122,20 +104,22 @@ class Connection final : public IoHandler, private ListLink {
   uint64_t deadline_ms() const noexcept { return deadline_ms_; }
   static Connection& from_link(ListLink* link) noexcept;
 
-  // llhttp callbacks (called through static trampolines in connection.cpp).
-  int on_message_begin() noexcept;
-  int on_method(const char* at, size_t length) noexcept;
-  int on_url(const char* at, size_t length) noexcept;
-  int on_header_field(const char* at, size_t length) noexcept;
-  int on_header_field_complete() noexcept;
-  int on_header_value(const char* at, size_t length) noexcept;
-  int on_header_value_complete() noexcept;
-  int on_headers_complete() noexcept;
-  int on_body(const char* at, size_t length) noexcept;
-  int on_message_complete() noexcept;
-
  private:
-  enum class Pause { none, head, message };
+  // Where the connection stands in its exchange with the client.
+  enum class Phase : uint8_t {
+    fresh,       // nothing answered yet, no request begun: the header deadline runs
+    kept_alive,  // answered, kept alive, no request begun
+    in_request,  // a request has begun and is not answered (still arriving, or in its handler)
+    finishing,   // the last response is queued: parse nothing more, close once it is sent
+    finishing_unread,  // the same, but unread input may remain: linger before closing
+  };
+  // What the kernel may still hold of what the client sends.
+  enum class Peer : uint8_t {
+    drained,   // read to a short read: edge-triggered epoll reports what comes next
+    readable,  // bytes may be waiting
+    shut,      // the client shut down its side: read on to the EOF, no other edge follows
+    gone,      // EOF read: the client will send nothing more
+  };
   class Stream;  // the BodyWriter of a streamed response
   friend class Stream;
 
@@ -144,20 +128,17 @@ class Connection final : public IoHandler, private ListLink {
   void wake_stream() noexcept;  // BodyWriter::waker()
   void finish_stream() noexcept;
   void parse() noexcept;
+  void begin_request() noexcept {
+    phase_ = Phase::in_request;
+    if (state_ != State::reading) enter(State::reading, shared_.limits.header_timeout_ms);
+  }
   bool read_some() noexcept;  // false when there is nothing more to read now
   bool make_room() noexcept;
   bool write_out() noexcept;  // false when the connection closed
   void settle() noexcept;
   void enter(State state, uint64_t timeout_ms) noexcept;
-  bool parse_common() noexcept;
-  void begin_message() noexcept;
-  void check_head() noexcept;
-  void decode_chunked() noexcept;
-  bool refused_line() noexcept;
-  size_t max_head_wire_bytes() const noexcept;
   void dispatch() noexcept;
   void fail(int status) noexcept;
-  void respond(int status, std::string_view body, bool close) noexcept;
   void discard_input() noexcept;
   void release_buffers() noexcept;
   // Takes a pooled string before the first append. Inline: on every response's path, and
@@ -166,58 +147,32 @@ class Connection final : public IoHandler, private ListLink {
     if (out_.empty() && out_.capacity() < 64) take_pooled_output();
   }
   void take_pooled_output() noexcept;
+
+  // The conditions serve() and parse() decide by.
+  bool parsing_stopped() const noexcept { return phase_ >= Phase::finishing; }
+  // New requests are parsed and read: none is final yet, and no response is streaming (the
+  // requests behind a stream wait in the kernel, where TCP flow control bounds them).
+  bool takes_requests() const noexcept { return !parsing_stopped() && !stream_; }
+  bool has_unparsed() const noexcept { return in_ && in_->parsed < in_->length; }
+  bool unread_input() const noexcept { return peer_ == Peer::readable || peer_ == Peer::shut; }
   bool backpressured() const noexcept {
-    return !detached_ && out_.size() - out_sent_ >= shared_.limits.output_high_water;
+    return out_.size() - out_sent_ >= shared_.limits.output_high_water;
   }
-  uint32_t offset_of(const char* at) const noexcept {
-    return static_cast<uint32_t>(at - in_->data.get());
-  }
-  int reject(int status, const char* reason) noexcept;
 
   ConnectionShared& shared_;
   UniqueFd fd_;
   int slot_;
   uint64_t deadline_ms_ = 0;
   State state_ = State::reading;
-  llhttp__internal_s* parser() noexcept {
-    return reinterpret_cast<llhttp__internal_s*>(parser_storage_);
-  }
-  alignas(8) unsigned char parser_storage_[kParserBytes];  // an llhttp_t; size checked in the .cpp
+  Phase phase_ = Phase::fresh;
+  Peer peer_ = Peer::drained;
+  bool pumping_ = false;  // inside the producer: a wake-up only asks for another round
+  bool rewake_ = false;
+  RequestCodec codec_;
   std::unique_ptr<ReadBuffer> in_;
   std::string out_;
   size_t out_sent_ = 0;
   std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
-
-  // What dispatch() needs of the head, taken when it is checked (the parser is reset after a
-  // chunked body, which it does not read).
-  struct Head {
-    uint8_t method = 0;  // llhttp_method
-    uint8_t major = 0, minor = 0;
-    bool keep_alive = false;
-  };
-  Head head_;
-  ChunkedDecoder chunked_;
-  OwsTabs tabs_;           // over the bytes of a head before llhttp reads them
-  size_t head_bytes_ = 0;  // header field bytes of the request being parsed
-  int error_status_ = 0;   // set by a callback that stops the parser
-  // llhttp refused a request line whose status (400, 501, 505) depends on bytes that have not
-  // come yet: the llhttp error, until they do.
-  int refused_error_ = 0;
-  Pause pause_ = Pause::none;
-  bool in_chunked_body_ = false;  // the body is ours to decode, not llhttp's
-  bool readable_ = false;         // the kernel may hold unread bytes
-  bool eof_ = false;              // the client will send nothing more
-  bool hangup_ = false;           // epoll reported the peer's shutdown: read on to the EOF
-  bool in_message_ = false;       // a request has begun and is not yet answered
-  bool head_done_ = false;        // its head is complete
-  bool in_field_ = false, in_value_ = false;
-  bool answered_any_ = false;  // at least one response written: "idle" means kept alive
-  bool stop_parsing_ = false;  // after an error or a final response: parse nothing more
-  bool close_after_write_ = false;
-  bool linger_ = false;    // unread input may remain when we close: linger first
-  bool detached_ = false;  // no socket: see receive()
-  bool pumping_ = false;   // inside the producer: a wake-up only asks for another round
-  bool rewake_ = false;
 };
 
 }  // namespace hs

@@ -1,14 +1,15 @@
 // libFuzzer target over a connection's input path: arbitrary bytes, delivered in arbitrary
-// splits, into a detached Connection (no socket, no syscalls), then checks of what came out.
+// splits, through the request codec and the responder a Connection runs (driven by
+// tests/support/codec_driver.hpp: no socket, no syscalls), then checks of what came out.
 //
 // Input format: byte 0 is the plan, the rest is what the client sends. So a seed file in
 // corpus/ is one plan byte followed by requests exactly as a client writes them.
 //   plan & 3         largest piece handed to receive(): 1, 7, 64 or 700 bytes (piece sizes are
 //                    drawn from a small PRNG seeded with the plan and the input length)
 //   (plan >> 2) & 7  that PRNG's seed
-//   plan & 0x80      set: the end of the input is the header deadline expiring (on_timeout())
-//                    instead of the client's EOF (receive_eof())
-//   plan & 0x40      with 0x80: the server is draining (every response closes)
+//   plan & 0xc0      both set: the server is draining (every response closes)
+// The input always ends with the client's EOF. Deadlines (the 408 of an expired header
+// timeout) need a socket and a clock: tests/integration/deadlines_test.cpp covers them.
 //
 // The same bytes are also fed unsplit (as one read), and both runs must produce the same
 // responses (Date values and 100 Continue interim responses aside: whether the client is
@@ -54,6 +55,7 @@
 #include <httpserver/log.hpp>
 #include <httpserver/reactor.hpp>
 
+#include "codec_driver.hpp"
 #include "connection.hpp"
 
 namespace {
@@ -143,7 +145,6 @@ struct Run {
   std::vector<Seen> seen;
   bool draining = false;
   bool closing = false;  // a response that closes has been produced: no handler call may follow
-  bool closed_callback = false;
 };
 
 Run* g_run = nullptr;
@@ -603,7 +604,7 @@ struct Outcome {
 
 // Every check that needs only one run's output and handler calls.
 void check_run(Outcome& o, const hs::ConnectionStats& before, const hs::ConnectionStats& after,
-               bool timed_out, bool draining) {
+               bool draining) {
   std::string_view out = o.output;
   size_t pos = 0, next_seq = 0, connects = 0, errors = 0, throws = 0;
   bool closed_by_response = false, interim_pending = false;
@@ -650,10 +651,9 @@ void check_run(Outcome& o, const hs::ConnectionStats& before, const hs::Connecti
       // CONNECT on a closing request gives the same 501 as an unknown method.
       require(p.body == want || (p.status == 501 && p.body == "501 Not Implemented\n"),
               "error body is not \"NNN Reason\"", p.raw);
-      require(p.status == 400 || p.status == 408 || p.status == 413 || p.status == 414 ||
-                  p.status == 417 || p.status == 431 || p.status == 501 || p.status == 505,
+      require(p.status == 400 || p.status == 413 || p.status == 414 || p.status == 417 ||
+                  p.status == 431 || p.status == 501 || p.status == 505,
               "unexpected status from the connection", p.raw);
-      if (p.status == 408) require(timed_out, "408 without a timeout", p.raw);
       ++errors;
     }
     if (closes) closed_by_response = true;
@@ -693,19 +693,13 @@ hs::Logger& error_log() {
 
 // Fills `o` in place: its parsed responses hold views into its output.
 void run_once(Outcome& o, hs::ConnectionShared& shared, std::string_view input, bool split,
-              Pieces pieces, bool timeout) {
+              Pieces pieces) {
   Run run;
   run.draining = shared.draining;
   g_run = &run;
   hs::ConnectionStats before = shared.stats;
-  bool timed_out = false;
   {
-    hs::Connection conn(shared);
-    shared.on_closed = [&run, &conn](hs::Connection& c) {
-      require(&c == &conn, "on_closed for another connection");
-      require(!run.closed_callback, "on_closed called twice");
-      run.closed_callback = true;
-    };
+    hs::test::CodecDriver conn(shared);
     std::string_view rest = input;
     while (!rest.empty()) {
       size_t n = split ? std::min(pieces.next(), rest.size()) : rest.size();
@@ -717,22 +711,14 @@ void run_once(Outcome& o, hs::ConnectionShared& shared, std::string_view input, 
                 conn.output());
       rest.remove_prefix(n);
     }
-    if (timeout) {
-      timed_out = !conn.closed();
-      conn.on_timeout();
-      require(conn.closed(), "on_timeout() did not close");
-    } else {
-      conn.receive_eof();
-    }
-    require(run.closed_callback == conn.closed(), "on_closed disagrees with closed()");
+    conn.receive_eof();
     o.closed = conn.closed();
     o.output = conn.output();
-    shared.on_closed = nullptr;
   }
   o.seen = std::move(run.seen);
   g_run = nullptr;
   error_log().flush();
-  check_run(o, before, shared.stats, timed_out, shared.draining);
+  check_run(o, before, shared.stats, shared.draining);
   check_against_strict_reader(o.seen, input);
 }
 
@@ -850,7 +836,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       static_cast<uint32_t>(((plan >> 2) & 7) + 1) * 2654435761u ^ static_cast<uint32_t>(size),
       kMaxPiece[plan & 3]};
   if (pieces.state == 0) pieces.state = 1;
-  bool timeout = (plan & 0x80) != 0;
 
   hs::Limits limits = fuzz_limits();
   // One ConnectionShared for both runs, as one reactor's connections share it: the second run
@@ -858,14 +843,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hs::ConnectionShared shared(
       reactor(), limits, [&limits](const hs::Request& q, hs::Response& r) { handle(q, r, limits); },
       &error_log(), std::string(kServerName));
-  shared.draining = timeout && (plan & 0x40) != 0;
+  shared.draining = (plan & 0xc0) == 0xc0;
 
   Outcome whole, split, llhttp_only;
-  run_once(whole, shared, input, false, pieces, timeout);
-  run_once(split, shared, input, true, pieces, timeout);
-  shared.common_heads = false;
-  run_once(llhttp_only, shared, input, false, pieces, timeout);
-  shared.common_heads = true;
+  run_once(whole, shared, input, false, pieces);
+  run_once(split, shared, input, true, pieces);
+  shared.codec_rules.common_heads = false;
+  run_once(llhttp_only, shared, input, false, pieces);
+  shared.codec_rules.common_heads = true;
   compare_parsers(whole, llhttp_only);
   // CONNECTION_FUZZ_VERBOSE=1 prints each input's unsplit responses: for writing seeds.
   static const bool verbose = std::getenv("CONNECTION_FUZZ_VERBOSE") != nullptr;

@@ -13,6 +13,7 @@
 
 #include <httpserver/reactor.hpp>
 
+#include "codec_driver.hpp"
 #include "connection.hpp"
 
 namespace hs::test {
@@ -248,8 +249,9 @@ TEST(CommonHead, StopsAtTheEndOfItsHead) {
   EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h));
 }
 
-// The whole connection, with the parser and without it (llhttp for every head): the handler
-// must see the same requests and the client get the same bytes, Date aside.
+// The whole request path (codec and responder), with the parser and without it (llhttp for
+// every head): the handler must see the same requests and the client get the same bytes,
+// Date aside.
 struct Transcript {
   std::string seen;    // every request as the handler saw it
   std::string output;  // every response, Date values blanked
@@ -270,9 +272,9 @@ Transcript serve(std::string_view input, bool common_heads) {
         r.body = std::string(q.target());
       },
       nullptr, "test");
-  shared.common_heads = common_heads;
+  shared.codec_rules.common_heads = common_heads;
   {
-    Connection connection(shared);
+    test::CodecDriver connection(shared);
     connection.receive(input);
     connection.receive_eof();
     t.closed = connection.closed();

@@ -1,0 +1,49 @@
+// Responder: a decoded request in, the bytes of its response out, with no socket.
+//
+// Builds the Request a handler sees from the codec's spans, calls the handler (a throw becomes
+// 500), answers CONNECT itself (501: we open no tunnel), decides the framing and whether the
+// connection closes after the response, and serializes it onto `out`. The connection sends
+// what it writes and acts on what it says; the fuzzer and the hot-path benchmark call it
+// directly, so they run the very code a socket's requests run.
+//
+// Contract: the views of the Request point into `b` and live until answer() returns. A
+// streamed response gets its head written here; its body is shared.response's producer, which
+// the caller takes (Response::take_producer()).
+//
+// Threads: the reactor's thread only (it uses the shared Request, Response and Date cache).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "buffer_pool.hpp"
+#include "request_codec.hpp"
+
+namespace hs {
+
+struct ConnectionShared;
+
+struct Answer {
+  enum class Outcome : uint8_t {
+    keep_alive,     // answered: the next request may follow
+    close,          // answered with "Connection: close": parse nothing after it
+    handler_threw,  // answered 500, closing
+    no_memory,      // nothing answered: close
+    head_too_big,   // the field views could not grow: answer 431 (answer_error) and close
+  };
+  Outcome outcome = Outcome::keep_alive;
+  // The body is to come from shared.response's producer: in chunks, or (HTTP/1.0) until the
+  // connection closes, which `close` then leaves to the end of the stream.
+  bool streams = false;
+  bool chunked = false;
+};
+
+// Answers the request the codec has just found in `b` (RequestCodec::Result::request).
+Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec::Head& head,
+              std::string& out) noexcept;
+
+// An error of the connection's own (a codec status, 408, 413, 431): "NNN Reason" as
+// text/plain, with "Connection: close". Counted as a client error.
+void answer_error(ConnectionShared& shared, int status, std::string& out) noexcept;
+
+}  // namespace hs

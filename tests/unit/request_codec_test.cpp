@@ -1,0 +1,285 @@
+// The request grammar with no socket: bytes in, "request", "more", "100 Continue" or an error
+// status out, the same however the bytes are cut, and the same through the common-head parser
+// as through llhttp.
+#include "request_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hs {
+namespace {
+
+using Result = RequestCodec::Result;
+
+// A request as the codec described it, copied out of the buffer.
+struct Decoded {
+  std::string method, target, body;
+  std::vector<std::pair<std::string, std::string>> fields;
+  int minor = 0;
+  bool keep_alive = false, connect = false;
+  bool operator==(const Decoded&) const = default;
+};
+
+std::string text(const ReadBuffer& b, Span s) { return {b.data.get() + s.offset, s.length}; }
+
+// Feeds bytes and collects what the codec says, as a connection would (minus the socket).
+class Feeder {
+ public:
+  explicit Feeder(bool common_heads = true, size_t capacity = 1 << 16)
+      : buffer_(std::make_unique<ReadBuffer>(capacity)) {
+    rules_.max_header_bytes = 512;
+    rules_.max_target_bytes = 128;
+    rules_.max_body_bytes = 256;
+    rules_.common_heads = common_heads;
+    codec_ = std::make_unique<RequestCodec>(rules_);
+  }
+
+  // Appends `bytes` and decodes until the codec wants more or fails. Returns the last result.
+  Result feed(std::string_view bytes) {
+    ReadBuffer& b = *buffer_;
+    std::memcpy(b.data.get() + b.length, bytes.data(), bytes.size());
+    b.length += bytes.size();
+    for (;;) {
+      Result r = codec_->decode(b);
+      if (r == Result::request) {
+        requests.push_back(snapshot());
+        continue;
+      }
+      if (r == Result::continue_100) {
+        ++continues;
+        continue;
+      }
+      return r;
+    }
+  }
+
+  RequestCodec& codec() { return *codec_; }
+  std::vector<Decoded> requests;
+  int continues = 0;
+
+ private:
+  Decoded snapshot() const {
+    const ReadBuffer& b = *buffer_;
+    Decoded d;
+    d.method = text(b, b.method);
+    d.target = text(b, b.target);
+    d.body = text(b, b.body);
+    for (const HeaderSpan& h : b.headers) d.fields.emplace_back(text(b, h.name), text(b, h.value));
+    d.minor = codec_->head().minor;
+    d.keep_alive = codec_->head().keep_alive;
+    d.connect = codec_->head().connect;
+    return d;
+  }
+
+  CodecRules rules_;
+  std::unique_ptr<ReadBuffer> buffer_;
+  std::unique_ptr<RequestCodec> codec_;
+};
+
+struct Outcome {
+  std::vector<Decoded> requests;
+  Result last = Result::more;
+  int status = 0;
+  int continues = 0;
+};
+
+Outcome decode_all(std::string_view input, bool common_heads = true) {
+  Feeder f(common_heads);
+  Outcome o;
+  o.last = f.feed(input);
+  o.status = o.last == Result::error ? f.codec().status() : 0;
+  o.requests = f.requests;
+  o.continues = f.continues;
+  return o;
+}
+
+// The same input cut in two at `at`.
+Outcome decode_split(std::string_view input, size_t at, bool common_heads = true) {
+  Feeder f(common_heads);
+  Outcome o;
+  o.last = f.feed(input.substr(0, at));
+  if (o.last != Result::error) o.last = f.feed(input.substr(at));
+  o.status = o.last == Result::error ? f.codec().status() : 0;
+  o.requests = f.requests;
+  return o;
+}
+
+TEST(RequestCodec, SaysASimpleGetIsReady) {
+  Feeder f;
+  EXPECT_EQ(f.feed("GET /a?b HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n"), Result::more);
+  ASSERT_EQ(f.requests.size(), 1u);
+  const Decoded& d = f.requests[0];
+  EXPECT_EQ(d.method, "GET");
+  EXPECT_EQ(d.target, "/a?b");
+  EXPECT_EQ(d.minor, 1);
+  EXPECT_TRUE(d.keep_alive);
+  EXPECT_EQ(d.body, "");
+  ASSERT_EQ(d.fields.size(), 2u);
+  EXPECT_EQ(d.fields[1], (std::pair<std::string, std::string>{"Accept", "*/*"}));
+  EXPECT_FALSE(f.codec().in_request());
+}
+
+TEST(RequestCodec, HandsOverPipelinedRequestsOneAtATime) {
+  ReadBuffer b(4096);
+  CodecRules rules;
+  RequestCodec codec(rules);
+  std::string_view in =
+      "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
+      "POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+      "GET /3 HTTP/1.0\r\n\r\n";
+  std::memcpy(b.data.get(), in.data(), in.size());
+  b.length = in.size();
+  std::vector<std::string> targets;
+  for (Result r; (r = codec.decode(b)) == Result::request;) {
+    targets.push_back(text(b, b.target));
+    if (targets.size() == 2) {
+      EXPECT_EQ(text(b, b.body), "abc");
+    }
+  }
+  EXPECT_EQ(targets, (std::vector<std::string>{"/1", "/2", "/3"}));
+  EXPECT_EQ(b.parsed, b.length);
+}
+
+TEST(RequestCodec, NeedsMoreUntilARequestIsWholeAtEverySplitPoint) {
+  const std::vector<std::string> inputs = {
+      "GET /x HTTP/1.1\r\nHost: h\r\nX-A:  b \r\n\r\n",
+      "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+      "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3;e=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n",
+      "\r\nGET /after-crlf HTTP/1.1\r\nHost: h\r\n\r\n",
+  };
+  for (const std::string& in : inputs) {
+    Outcome whole = decode_all(in);
+    ASSERT_EQ(whole.requests.size(), 1u) << in;
+    for (size_t at = 1; at < in.size(); ++at) {
+      SCOPED_TRACE(in + " split at " + std::to_string(at));
+      Feeder f;
+      EXPECT_EQ(f.feed(std::string_view(in).substr(0, at)), Result::more);
+      EXPECT_TRUE(f.requests.empty());
+      EXPECT_EQ(f.feed(std::string_view(in).substr(at)), Result::more);
+      EXPECT_EQ(f.requests, whole.requests);
+    }
+  }
+}
+
+TEST(RequestCodec, DecodesAChunkedBodyInPlace) {
+  Outcome o = decode_all(
+      "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+      "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(o.requests.size(), 2u);
+  EXPECT_EQ(o.requests[0].body, "hello world");
+  EXPECT_EQ(o.requests[1].target, "/next");
+  EXPECT_EQ(o.last, Result::more);
+}
+
+TEST(RequestCodec, AsksFor100ContinueOnlyBeforeTheBody) {
+  std::string head =
+      "POST /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n";
+  Feeder f;
+  EXPECT_EQ(f.feed(head), Result::more);
+  EXPECT_EQ(f.continues, 1);
+  EXPECT_TRUE(f.codec().in_body());
+  EXPECT_EQ(f.feed("ok"), Result::more);
+  ASSERT_EQ(f.requests.size(), 1u);
+  EXPECT_EQ(f.requests[0].body, "ok");
+  EXPECT_EQ(decode_all(head + "ok").continues, 0);  // the body is here already
+}
+
+TEST(RequestCodec, AnswersEachErrorWithItsStatusAndAReason) {
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"GET / HTTP/1.1\nHost: h\r\n\r\n", 400},                  // bare LF
+      {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},     // two Hosts
+      {"GET / HTTP/1.1\r\nX: a\r\n b\r\nHost: h\r\n\r\n", 400},  // obs-fold
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 999\r\n\r\n", 413},
+      {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1ff\r\n", 413},
+      {"GET /" + std::string(200, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", 414},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(600, 'v') + "\r\n\r\n", 431},
+      {"BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n", 501},
+      {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+      {"GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505},
+      {"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505},
+      {"GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n", 417},
+  };
+  for (const auto& [in, status] : cases) {
+    for (bool common : {true, false}) {
+      SCOPED_TRACE(in + (common ? " (common heads on)" : " (llhttp only)"));
+      Feeder f(common);
+      ASSERT_EQ(f.feed(in), Result::error);
+      EXPECT_EQ(f.codec().status(), status);
+      EXPECT_STRNE(f.codec().reason(), "");
+      EXPECT_EQ(f.codec().decode(*std::make_unique<ReadBuffer>(16)), Result::error);  // sticky
+    }
+  }
+}
+
+TEST(RequestCodec, JudgesARefusedLineOnlyWhenItIsWhole) {
+  Feeder f;
+  EXPECT_EQ(f.feed("BREW /po"), Result::more);  // method unknown, but is the line well formed?
+  EXPECT_TRUE(f.codec().in_head());
+  EXPECT_EQ(f.feed("t HTTP/1.1\r\n"), Result::error);
+  EXPECT_EQ(f.codec().status(), 501);
+
+  Feeder cut;
+  EXPECT_EQ(cut.feed("BREW /po"), Result::more);
+  EXPECT_EQ(cut.codec().finish(), Result::error);  // the client ends: it never will be whole
+  EXPECT_EQ(cut.codec().status(), 400);
+
+  // A higher minor version of 1 is read as 1.1.
+  Outcome o = decode_all("GET /v HTTP/1.7\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(o.requests.size(), 1u);
+  EXPECT_EQ(o.requests[0].minor, 1);
+}
+
+TEST(RequestCodec, GivesTheSameRequestsThroughTheCommonHeadParserAsThroughLlhttp) {
+  const std::vector<std::string> inputs = {
+      "GET /a?b=c HTTP/1.1\r\nHost: h:1\r\nAccept: */*\r\nX-Pad: \t a b \t\r\n\r\n"
+      "HEAD /h HTTP/1.1\r\nHost: h\r\n\r\n"
+      "GET /close HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+      "GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\n",
+      "GET /c HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nX-Empty:\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nA B: c\r\nHost: h\r\n\r\n",
+  };
+  for (const std::string& in : inputs) {
+    SCOPED_TRACE(in);
+    Outcome common = decode_all(in, true), llhttp = decode_all(in, false);
+    EXPECT_FALSE(common.requests.empty());
+    EXPECT_EQ(common.requests, llhttp.requests);
+    EXPECT_EQ(common.last, llhttp.last);
+    EXPECT_EQ(common.status, llhttp.status);
+    for (size_t at = 1; at < in.size(); at += 7) {
+      EXPECT_EQ(decode_split(in, at).requests, common.requests);
+    }
+  }
+}
+
+TEST(RequestCodec, CompactsTheBufferKeepingTheSpansOfTheRequestInProgress) {
+  // The first request's bytes go; the second's head stays, its spans shifted.
+  std::string first = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  ReadBuffer b(4096);
+  CodecRules rules;
+  RequestCodec codec(rules);
+  std::string in = first + "POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n";
+  std::memcpy(b.data.get(), in.data(), in.size());
+  b.length = in.size();
+  ASSERT_EQ(codec.decode(b), Result::request);
+  ASSERT_EQ(codec.decode(b), Result::more);
+  ASSERT_TRUE(codec.in_body());
+  codec.compact(b);
+  EXPECT_EQ(b.line_start, 0u);
+  EXPECT_EQ(text(b, b.target), "/2");
+  std::memcpy(b.data.get() + b.length, "ok", 2);
+  b.length += 2;
+  ASSERT_EQ(codec.decode(b), Result::request);
+  EXPECT_EQ(text(b, b.body), "ok");
+  EXPECT_EQ(text(b, b.headers[0].value), "h");
+}
+
+}  // namespace
+}  // namespace hs
