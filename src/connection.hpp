@@ -42,6 +42,7 @@
 #include "middleware.hpp"
 #include "reactor.hpp"
 #include "request_codec.hpp"
+#include "responder.hpp"
 #include "unique_fd.hpp"
 
 namespace hs {
@@ -165,6 +166,8 @@ class Connection final : public IoHandler, private ListLink {
   void settle() noexcept;
   void enter(State state, uint64_t timeout_ms) noexcept;
   void dispatch() noexcept;
+  void conclude(Answer answer) noexcept;
+  void start_stream(bool chunked) noexcept;
   void fail(int status) noexcept;
   void discard_input() noexcept;
   void release_buffers() noexcept;
