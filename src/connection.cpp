@@ -11,8 +11,6 @@
 #include <exception>
 #include <string_view>
 
-#include "responder.hpp"
-
 namespace hs {
 
 namespace {
@@ -232,6 +230,47 @@ bool Connection::make_room() noexcept {
                 shared_.pool.read_capacity());
 }
 
+// Kept small and inlined into parse(): every request's path ends here, and nearly every answer
+// keeps the connection.
+[[gnu::always_inline]] inline void Connection::dispatch() noexcept {
+  prepare_output();
+  Answer a = answer(shared_, *in_, codec_.head(), out_);
+  if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
+  phase_ = Phase::kept_alive;
+  if (a.streams) start_stream(a.chunked);
+}
+
+// An answer that ends the connection, or none at all.
+void Connection::conclude(Answer a) noexcept {
+  switch (a.outcome) {
+    case Answer::Outcome::keep_alive:
+      phase_ = Phase::kept_alive;
+      break;
+    case Answer::Outcome::close:
+      // Whatever follows a request that closes is never processed (it may not even be HTTP).
+      phase_ = has_unparsed() ? Phase::finishing_unread : Phase::finishing;
+      break;
+    case Answer::Outcome::handler_threw:
+      phase_ = Phase::finishing_unread;
+      return;
+    case Answer::Outcome::no_memory:
+      phase_ = Phase::finishing;
+      return;
+    case Answer::Outcome::head_too_big:
+      return fail(431);
+  }
+  if (a.streams) start_stream(a.chunked);
+}
+
+void Connection::start_stream(bool chunked) noexcept {
+  try {
+    stream_ = std::make_shared<Stream>(*this, shared_.response.take_producer(), chunked);
+    stream_->self = stream_;
+  } catch (const std::bad_alloc&) {
+    phase_ = Phase::finishing;
+  }
+}
+
 // Answers each request the codec finds, in order, while the client keeps up with the answers.
 void Connection::parse() noexcept {
   while (takes_requests() && !backpressured() && !closed()) {
@@ -309,35 +348,6 @@ void Connection::wake_stream() noexcept {
 }
 
 // --- Requests and responses ---------------------------------------------------------------
-
-void Connection::dispatch() noexcept {
-  prepare_output();
-  Answer a = answer(shared_, *in_, codec_.head(), out_);
-  switch (a.outcome) {
-    case Answer::Outcome::keep_alive:
-      phase_ = Phase::kept_alive;
-      break;
-    case Answer::Outcome::close:
-      // Whatever follows a request that closes is never processed (it may not even be HTTP).
-      phase_ = has_unparsed() ? Phase::finishing_unread : Phase::finishing;
-      break;
-    case Answer::Outcome::handler_threw:
-      phase_ = Phase::finishing_unread;
-      return;
-    case Answer::Outcome::no_memory:
-      phase_ = Phase::finishing;
-      return;
-    case Answer::Outcome::head_too_big:
-      return fail(431);
-  }
-  if (!a.streams) return;
-  try {
-    stream_ = std::make_shared<Stream>(*this, shared_.response.take_producer(), a.chunked);
-    stream_->self = stream_;
-  } catch (const std::bad_alloc&) {
-    phase_ = Phase::finishing;
-  }
-}
 
 // An error the client caused: answer it and close, reading nothing more as requests. Unread
 // input may remain: the connection lingers before closing.

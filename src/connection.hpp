@@ -44,6 +44,7 @@
 #include "buffer_pool.hpp"
 #include "list.hpp"
 #include "request_codec.hpp"
+#include "responder.hpp"
 #include "serialize.hpp"
 #include "unique_fd.hpp"
 
@@ -138,6 +139,8 @@ class Connection final : public IoHandler, private ListLink {
   void settle() noexcept;
   void enter(State state, uint64_t timeout_ms) noexcept;
   void dispatch() noexcept;
+  void conclude(Answer answer) noexcept;
+  void start_stream(bool chunked) noexcept;
   void fail(int status) noexcept;
   void discard_input() noexcept;
   void release_buffers() noexcept;
