@@ -61,6 +61,7 @@ std::string prometheus_text(const std::vector<WorkerFigures>& workers, bool read
     sum.server.client_errors += w.server.client_errors;
     sum.server.handler_errors += w.server.handler_errors;
     sum.server.timeouts += w.server.timeouts;
+    sum.server.taken_over += w.server.taken_over;
     sum.server.refused += w.server.refused;
     sum.server.shed += w.server.shed;
     sum.server.connections += w.server.connections;
@@ -87,6 +88,9 @@ std::string prometheus_text(const std::vector<WorkerFigures>& workers, bool read
   counter(out, "httpserver_connections_shed_total",
           "Connections accepted and closed unanswered while out of file descriptors.",
           sum.server.shed);
+  counter(out, "httpserver_connections_taken_over_total",
+          "Connections handed to a handler's protocol (Response::take_over).",
+          sum.server.taken_over);
   counter(out, "httpserver_requests_total", "Requests whose head was complete.",
           sum.server.requests);
   counter(out, "httpserver_client_errors_total",

@@ -258,6 +258,14 @@ void Connection::conclude(Answer a) noexcept {
       return;
     case Answer::Outcome::head_too_big:
       return fail(431);
+    case Answer::Outcome::take_over:
+      // Nothing after this request is ours to parse: it is the new protocol's.
+      phase_ = Phase::finishing;
+      try {
+        take_ = std::make_unique<TakeOver>(shared_.response.release_take_over());
+      } catch (const std::bad_alloc&) {
+      }
+      return;
   }
   if (a.streams) start_stream(a.chunked);
 }
@@ -390,7 +398,8 @@ void Connection::settle() noexcept {
     if (state_ != State::writing) enter(State::writing, shared_.limits.write_timeout_ms);
     return;
   }
-  if (stream_) {  // waiting for the producer: its waker brings us back
+  if (take_) return hand_off();  // the response is out
+  if (stream_) {                 // waiting for the producer: its waker brings us back
     if (state_ != State::streaming) enter(State::streaming, 0);
     return;
   }
@@ -464,15 +473,38 @@ void Connection::release_buffers() noexcept {
   }
 }
 
+// The response that handed the connection over is sent: the descriptor and what was read past
+// the request go to the taker, and the connection ends without closing the descriptor.
+void Connection::hand_off() noexcept {
+  std::unique_ptr<TakeOver> take = std::move(take_);
+  // The descriptor stays open, so the epoll set would keep it: remove it for real.
+  shared_.reactor.remove(fd_.get());
+  int fd = fd_.release();
+  ++shared_.stats.taken_over;
+  std::string_view rest;
+  if (has_unparsed()) rest = {in_->data.get() + in_->parsed, in_->length - in_->parsed};
+  try {
+    (*take)(fd, rest);  // `rest` lives in in_, released by close() below
+  } catch (const std::exception& e) {
+    if (shared_.error_log) shared_.error_log->error("take-over failed: ", e.what());
+    ::close(fd);
+  } catch (...) {
+    if (shared_.error_log) shared_.error_log->error("take-over failed: ", "unknown exception");
+    ::close(fd);
+  }
+  close();
+}
+
 void Connection::close() noexcept {
   if (closed()) return;
   enter(State::closed, 0);
+  take_.reset();  // a response that was to hand over, never sent: the client is gone
   if (stream_) {
     stream_->connection = nullptr;  // its waker becomes a no-op
     stream_.reset();
   }
   // close() drops the descriptor from the epoll set: no epoll_ctl(DEL) needed.
-  shared_.reactor.forget(fd_.get());
+  if (fd_) shared_.reactor.forget(fd_.get());
   fd_.reset();
   release_buffers();
   if (shared_.on_closed) shared_.on_closed(*this);

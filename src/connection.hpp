@@ -141,6 +141,7 @@ class Connection final : public IoHandler, private ListLink {
   void dispatch() noexcept;
   void conclude(Answer answer) noexcept;
   void start_stream(bool chunked) noexcept;
+  void hand_off() noexcept;
   void fail(int status) noexcept;
   void discard_input() noexcept;
   void release_buffers() noexcept;
@@ -176,6 +177,7 @@ class Connection final : public IoHandler, private ListLink {
   std::string out_;
   size_t out_sent_ = 0;
   std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
+  std::unique_ptr<TakeOver> take_;  // set once a response hands the connection over
 };
 
 }  // namespace hs

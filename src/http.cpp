@@ -146,6 +146,7 @@ void Response::clear() noexcept {
   count_ = 0;
   has_connection_field_ = false;
   producer_ = nullptr;
+  take_over_ = nullptr;
 }
 
 std::string_view status_text(int status) noexcept {
@@ -312,7 +313,7 @@ struct HeadCache {
   int status = 0;
   size_t body_length = 0;
   ResponseContext::Framing framing = ResponseContext::Framing::length;
-  bool close = false, keep_alive_10 = false;
+  bool close = false, keep_alive_10 = false, upgrade = false;
   bool body_kept = false;  // a short body's bytes follow the head in text
   size_t length = 0;       // of the head
   char text[512];
@@ -320,7 +321,7 @@ struct HeadCache {
   bool holds(const Response& r, int s, const ResponseContext& c) const noexcept {
     return fields_version == r.fields_version() && fields == r.headers().size() && status == s &&
            body_length == r.body.size() && framing == c.framing && close == c.close &&
-           keep_alive_10 == c.keep_alive_10;
+           keep_alive_10 == c.keep_alive_10 && upgrade == c.upgrade;
   }
   void keep(const Response& r, int s, const ResponseContext& c, std::string_view head) noexcept {
     fields_version = 0;
@@ -338,6 +339,7 @@ struct HeadCache {
     framing = c.framing;
     close = c.close;
     keep_alive_10 = c.keep_alive_10;
+    upgrade = c.upgrade;
   }
 };
 
@@ -374,6 +376,8 @@ void emit(Sink& sink, const Response& response, const ResponseContext& context,
   }
   if (context.close) {
     sink.put("Connection: close\r\n");
+  } else if (context.upgrade) {
+    sink.put("Connection: Upgrade\r\n");
   } else if (context.keep_alive_10) {
     sink.put("Connection: keep-alive\r\n");
   }

@@ -78,10 +78,12 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
     answer_closing(shared, 500, "500 Internal Server Error\n", out);
     return {Answer::Outcome::handler_threw};
   }
-  bool close = !keep_alive || shared.draining || response.closes_connection();
+  bool take_over = response.taking_over();
+  // Handed over, the connection is the taker's to keep or close: never "Connection: close".
+  bool close = !take_over && (!keep_alive || shared.draining || response.closes_connection());
   using Framing = ResponseContext::Framing;
   Framing framing = Framing::length;
-  if (response.streaming()) {
+  if (response.streaming() && !take_over) {
     framing = head.minor >= 1 ? Framing::chunked : Framing::until_close;
     if (framing == Framing::until_close) close = true;
   }
@@ -89,7 +91,8 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
                           shared.server_name,
                           method,
                           close,
-                          keep_alive && head.minor == 0 && !close,
+                          keep_alive && head.minor == 0 && !close && !take_over,
+                          take_over && response.status == 101,
                           framing};
   Answer a;
   try {
@@ -97,6 +100,7 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
   } catch (const std::bad_alloc&) {
     return {Answer::Outcome::no_memory};
   }
+  if (take_over) return {Answer::Outcome::take_over};
   if (response.streaming() && !response_has_no_body(response.status, method)) {
     a.streams = true;
     a.chunked = framing == Framing::chunked;

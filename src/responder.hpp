@@ -30,6 +30,7 @@ struct Answer {
     handler_threw,  // answered 500, closing
     no_memory,      // nothing answered: close
     head_too_big,   // the field views could not grow: answer 431 (answer_error) and close
+    take_over,      // answered: once it is sent, the connection is shared.response's taker's
   };
   Outcome outcome = Outcome::keep_alive;
   // The body is to come from shared.response's producer: in chunks, or (HTTP/1.0) until the

@@ -46,6 +46,7 @@ struct ResponseContext {
   std::string_view method;     // of the request: HEAD gets the headers of GET without the body
   bool close = false;          // add "Connection: close"
   bool keep_alive_10 = false;  // an HTTP/1.0 client asked for keep-alive: confirm it
+  bool upgrade = false;        // a 101 that switches protocols: "Connection: Upgrade"
   // How the body is delimited: Content-Length and the body (the default), or only the head
   // of a streamed body that follows, chunked or delimited by closing the connection.
   enum class Framing { length, chunked, until_close } framing = Framing::length;

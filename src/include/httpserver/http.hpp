@@ -107,6 +107,12 @@ class HS_API BodyWriter {
 // client has taken the output, until it calls BodyWriter::end().
 using BodyProducer = std::function<void(BodyWriter&)>;
 
+// Takes a connection over from the server; see Response::take_over(). `fd` is the taker's
+// from the call on: non-blocking, close-on-exec, registered with no reactor, to be closed by
+// the taker. `already_read` is what the client sent past the request that the server had
+// already read (the first bytes of the new protocol); it is valid during the call only.
+using TakeOver = std::function<void(int fd, std::string_view already_read)>;
+
 struct ResponseContext;
 
 class HS_API Response {
@@ -119,6 +125,15 @@ class HS_API Response {
   void stream(BodyProducer producer) { producer_ = std::move(producer); }
   bool streaming() const noexcept { return static_cast<bool>(producer_); }
   BodyProducer take_producer() noexcept { return std::move(producer_); }
+  // Hands the connection to `take` once this response has been sent, and forgets it: no
+  // deadline, no close, nothing more read or written by the server (a WebSocket library
+  // answers 101 Switching Protocols with the Upgrade field it sets, then speaks its protocol).
+  // A 101 says "Connection: Upgrade"; no response that hands over says "Connection: close".
+  // A streamed body set as well is not sent. If the client is gone before the response is
+  // sent, `take` is not called. If it throws, the descriptor is closed.
+  void take_over(TakeOver take) { take_over_ = std::move(take); }
+  bool taking_over() const noexcept { return static_cast<bool>(take_over_); }
+  TakeOver release_take_over() noexcept { return std::move(take_over_); }
 
   // Sets a field, replacing an earlier one of the same name. Date, Server, Content-Length,
   // Transfer-Encoding and Connection are the server's: set here they are ignored, except
@@ -167,6 +182,7 @@ class HS_API Response {
   bool has_connection_field_ = false;  // so that most responses skip looking for one
   uint64_t version_ = 1;               // 0 is never a version: an empty cache's key
   BodyProducer producer_;
+  TakeOver take_over_;
   mutable CacheSlot cache_;
 };
 

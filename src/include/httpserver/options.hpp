@@ -65,6 +65,7 @@ struct ConnectionStats {
   uint64_t client_errors = 0;   // 4xx written by the connection itself
   uint64_t handler_errors = 0;  // handlers that threw (500)
   uint64_t timeouts = 0;
+  uint64_t taken_over = 0;  // handed to a handler's TakeOver (Response::take_over)
 };
 
 struct ServerStats : ConnectionStats {

@@ -62,7 +62,9 @@ class HS_API Reactor {
   // Watches `fd` for `events` (IoEvent bits). `handler` must outlive the registration.
   // Returns 0, or an errno value (EEXIST, EPERM for regular files, ...).
   int add(int fd, uint32_t events, IoHandler* handler) noexcept;
-  // Same with a callable, owned by the reactor until remove(). Allocates: not for hot paths.
+  // Same with a callable, owned by the reactor until remove(), which destroys it at once: a
+  // callable that removes its own descriptor must not touch its captures afterwards.
+  // Allocates: not for hot paths.
   int add(int fd, uint32_t events, std::function<void(uint32_t)> callback);
   // Changes the events watched for `fd`; costs a syscall, so callers only call it on change.
   int modify(int fd, uint32_t events) noexcept;
