@@ -60,6 +60,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 work=$(mktemp -d /var/tmp/httpserver-container-test.XXXXXX)
+podman images -aq --no-trunc 2>/dev/null | sort > "$work/images-before"
 containers=()
 kube_yaml=""
 remove_ids=()
@@ -87,6 +88,16 @@ cleanup() {
     # layers stay: the cache.
     for ((i = ${#remove_ids[@]} - 1; i >= 0; i--)); do
         podman rmi "${remove_ids[$i]}" >/dev/null 2>&1
+    done
+    # What the build logs did not name (podman interleaves the output of stages built side by
+    # side, so a step's image id can print under another step): untagged images this run made
+    # from our Containerfile, leaves first (podman rmi takes their untagged parents along and
+    # refuses an image that still has children: the cache anchors' chains stay).
+    local id
+    for id in $(podman images -aq --no-trunc 2>/dev/null | sort | comm -13 "$work/images-before" -); do
+        [ "$(podman image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null)" = 0 ] || continue
+        podman history --no-trunc --format '{{.CreatedBy}}' "$id" 2>/dev/null | head -n 1 |
+            grep -qE 'httpserver|deps-download' && podman rmi "$id" >/dev/null 2>&1
     done
     rm -rf --one-file-system "$work"
 }
