@@ -1,35 +1,46 @@
 #!/usr/bin/env bash
-# Container suite: builds the image from the top-level Containerfile with podman, proves the
-# dependency layer is re-used after a source change, runs the image on a loopback port and checks
-# what a user of it sees (body, log line, health check, non-root, clean and quick stop), smoke-tests
-# deploy/deployment.yaml with `podman kube play`, prints image size and build times, cleans up.
+# Container suite: builds the image from the top-level Containerfile with podman on the default
+# path (DEPS=wraps, from subprojects/packagecache, with the network cut), proves the layer cache
+# (a source change re-uses the dependency layers; a wrap change re-runs the download, offline),
+# builds the arm64 image and a manifest list of both, runs the image on a loopback port and checks
+# what a user of it sees (body, log line, health check, non-root, 1,000 keep-alive connections
+# under a 16 MiB memory cap, clean and quick stop), smoke-tests deploy/deployment.yaml with
+# `podman kube play`, prints image sizes and build times, cleans up.
 #
 #   bash tests/container/container_test.sh [SOURCE_ROOT]
 #   meson test -C build --suite container        (with -Dcontainer_tests=true)
 #
-# Needs root (exits 77, meson's SKIP, otherwise). Installs podman, runc, debootstrap, curl with
-# apt-get when missing and makes the builder's base image with debootstrap when it is not there
-# (tests/container/make_base_image.sh; kept between runs, like the dependency layers).
-# Networking: build and containers use the host network; every request goes to 127.0.0.1.
-# Every command has a time limit (timeout --foreground: it stays in this process group, so a
-# test runner that ends the group ends the podman commands too).
+# First finds out whether this environment can do it at all, and skips (exit 77, meson's SKIP)
+# with one line saying what is missing when not: root, namespaces (unshare), device nodes for
+# debootstrap (mknod; only while the base image is not cached), podman running a container. It
+# fails only when containers can run and ours does not work.
+# Installs podman, runc, debootstrap, curl with apt-get when missing and makes the builder's base
+# image with debootstrap when it is not there (tests/container/make_base_image.sh; kept between
+# runs, like the dependency layers). Networking: builds use the host network only for the
+# toolchain's apt-get (the `deps` stage); everything after it builds with --network none; the
+# containers use the host network and every request goes to 127.0.0.1. Every command has a time
+# limit (timeout --foreground: it stays in this process group, so a test runner that ends the
+# group ends the podman commands too).
 #
 # Environment:
-#   CONTAINER_TEST_DEPS=debian|wraps  the Containerfile's DEPS (default debian: the wraps'
-#                                     source hosts are unreachable on the project's machines)
-#   CONTAINER_TEST_COLD=1             first build with --no-cache, to time a cold build
+#   CONTAINER_TEST_DEBIAN=0           skip the DEPS=debian build (default 1: built and its unit
+#                                     tests run, not run as a container)
+#   CONTAINER_TEST_ARM64=0            skip the arm64 image and the manifest list
+#   CONTAINER_TEST_COLD=1             build with --no-cache, to time a cold build
 #   CONTAINER_TEST_KEEP=1             keep the image localhost/httpserver:container-test
 #   CONTAINER_TEST_RUNTIME=runc       OCI runtime (crun fails on these machines)
-# Kept between runs as a cache: the base image and localhost/httpserver-build-cache:deps-DEPS (the
-# builder's toolchain and dependency layers). Everything else this test makes, it removes.
+# Kept between runs as a cache: the base image (and its tarball and debootstrap's packages in
+# /var/cache/httpserver-ct) and localhost/httpserver-build-cache:deps-DEPS-ARCH (the builder's
+# toolchain and dependency layers). Everything else this test makes, it removes.
 set -uo pipefail
 
 src=$(cd "${1:-$(dirname "$0")/../..}" && pwd) || { echo "FAIL: no source root"; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
-deps=${CONTAINER_TEST_DEPS:-debian}
 runtime=${CONTAINER_TEST_RUNTIME:-runc}
 tag=localhost/httpserver:container-test
-tag2=localhost/httpserver:container-test-rebuilt
+tag_arm64=localhost/httpserver:container-test-arm64
+tag_debian=localhost/httpserver:container-test-debian
+manifest=localhost/httpserver:container-test-multiarch
 name=httpserver-ct-$$
 stop_timeout=10            # podman stop -t; the server's own --shutdown-timeout defaults to 10 s
 max_stop_ms=5000           # "well inside" the stop timeout
@@ -42,28 +53,51 @@ info() { echo "INFO: $*"; }
 section() { echo; echo "== $*"; }
 now_ms() { date +%s%3N; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f s", ms / 1000 }'; }
+skip() { echo "SKIP: $*"; exit 77; }
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "SKIP: the container suite needs root (podman as root, apt-get, debootstrap)"
-    exit 77
+    skip "the container suite needs root (podman as root, apt-get, debootstrap)"
 fi
 
 work=$(mktemp -d /var/tmp/httpserver-container-test.XXXXXX)
+podman images -aq --no-trunc 2>/dev/null | sort > "$work/images-before"
 containers=()
 kube_yaml=""
 remove_ids=()
+arm64_deps_pid=""
+# PID and every process below it, children first (a background build: its podman).
+tree_pids() {
+    local c
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+    echo "$1"
+}
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
-    local c
+    local c i
+    if [ -n "$arm64_deps_pid" ] && kill -0 "$arm64_deps_pid" 2>/dev/null; then
+        kill $(tree_pids "$arm64_deps_pid") 2>/dev/null
+        wait "$arm64_deps_pid" 2>/dev/null
+    fi
     for c in "${containers[@]}"; do podman rm -f -t 0 "$c" >/dev/null 2>&1; done
     if [ -n "$kube_yaml" ]; then podman kube down "$kube_yaml" >/dev/null 2>&1; fi
-    podman rmi "$tag2" >/dev/null 2>&1
+    podman manifest rm "$manifest" >/dev/null 2>&1
+    podman rmi "$tag_arm64" "$tag_debian" >/dev/null 2>&1
     [ "${CONTAINER_TEST_KEEP:-0}" = 1 ] || podman rmi "$tag" >/dev/null 2>&1
-    # Intermediate images these builds made from `COPY . .` on (source-dependent, rebuilt on
-    # every change anyway), newest first. The toolchain and dependency layers stay: the cache.
-    local i
+    # Intermediate images these builds made after the dependency layers (the builder stage's
+    # COPY . . and compile, a changed wrap's layers), newest first. The toolchain and dependency
+    # layers stay: the cache.
     for ((i = ${#remove_ids[@]} - 1; i >= 0; i--)); do
         podman rmi "${remove_ids[$i]}" >/dev/null 2>&1
+    done
+    # What the build logs did not name (podman interleaves the output of stages built side by
+    # side, so a step's image id can print under another step): untagged images this run made
+    # from our Containerfile, leaves first (podman rmi takes their untagged parents along and
+    # refuses an image that still has children: the cache anchors' chains stay).
+    local id
+    for id in $(podman images -aq --no-trunc 2>/dev/null | sort | comm -13 "$work/images-before" -); do
+        [ "$(podman image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null)" = 0 ] || continue
+        podman history --no-trunc --format '{{.CreatedBy}}' "$id" 2>/dev/null | head -n 1 |
+            grep -qE 'httpserver|deps-download' && podman rmi "$id" >/dev/null 2>&1
     done
     rm -rf --one-file-system "$work"
 }
@@ -79,15 +113,16 @@ finish() {
     exit $?
 }
 summary=""
-add_summary() { summary+="  $(printf '%-36s' "$1") $2"$'\n'; }
+add_summary() { summary+="  $(printf '%-40s' "$1") $2"$'\n'; }
 
 # ---------------------------------------------------------------------------------------------
-section "1. tools"
+section "1. tools and what this environment allows"
 need=()
 command -v podman >/dev/null || need+=(podman)
 command -v "$runtime" >/dev/null || need+=("$runtime")
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v curl >/dev/null || need+=(curl)
+command -v python3 >/dev/null || need+=(python3)
 [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 # catatonit: podman builds the pod's pause image from it for `podman kube play`.
 [ -x /usr/libexec/podman/catatonit ] || [ -x /usr/bin/catatonit ] || need+=(catatonit)
@@ -98,11 +133,15 @@ if [ "${#need[@]}" -gt 0 ]; then
         pass "installed ${need[*]}"
     else
         tail -n 20 "$work/apt.log" 2>/dev/null
-        fail "apt-get install ${need[*]}"
-        finish
+        skip "podman, $runtime and debootstrap are not installed and apt-get cannot install them (${need[*]})"
     fi
 fi
 info "$(podman --version), $("$runtime" --version | head -n 1)"
+# Containers need new mount and PID namespaces: an unprivileged container (a CI runner without
+# CAP_SYS_ADMIN) cannot make them.
+if ! err=$(unshare --mount --pid --fork true 2>&1); then
+    skip "cannot create namespaces here (unshare: ${err##*: }): run the container suite on a VM or a privileged runner"
+fi
 
 # Settings for `podman kube play`, which takes no --ulimit or --runtime flags: the default ulimits
 # fail here (RLIMIT_NOFILE/NPROC above the hard limit: EPERM).
@@ -117,25 +156,44 @@ EOF
 section "2. builder base image"
 base=$(sed -n 's/^ARG BASE=\([^ ]*\).*/\1/p' "$src/Containerfile" | head -n 1)
 base=${base:-docker.io/library/debian:trixie-slim}
+suite=trixie
+if ! podman image exists "$base" && [ ! -s "/var/cache/httpserver-ct/base-$suite.tar" ]; then
+    # debootstrap makes /dev's nodes: without CAP_MKNOD (an unprivileged container) it fails late.
+    if ! err=$(mknod "$work/null" c 1 3 2>&1); then
+        skip "debootstrap cannot make device nodes here (${err##*: }) and no base image is cached: run on a VM or a privileged runner, or import one (tests/container/make_base_image.sh)"
+    fi
+    rm -f "$work/null"
+fi
 t0=$(now_ms)
-if bash "$here/make_base_image.sh" "$base"; then
+if bash "$here/make_base_image.sh" "$base" "$suite"; then
     pass "base image $base"
 else
     fail "base image $base"
     finish
 fi
 base_ms=$(( $(now_ms) - t0 ))
+if ! err=$(timeout --foreground 120 podman --runtime "$runtime" run --rm --pull=never --network none "${ulimits[@]}" \
+        "$base" true 2>&1); then
+    skip "podman cannot run a container here ($(grep -v systemd <<<"$err" | tail -n 1)): run on a VM or a privileged runner"
+fi
+pass "podman runs a container (the base image)"
 
 # ---------------------------------------------------------------------------------------------
 # One line per build step of a podman build log: stage <TAB> cached|built|from <TAB> id <TAB> text
+# (stage: the name after AS in the stage's FROM, "final" for the unnamed last stage; found by
+# the "[k/N]" prefix, as podman interleaves the output of stages it builds side by side).
 steps() {
     awk '
         function flush() { if (text != "") print stage "\t" state "\t" id "\t" text }
         /^(\[[0-9]+\/[0-9]+\] )?STEP [0-9]+\/[0-9]+: / {
             flush()
-            stage = ($1 ~ /^\[/) ? $1 : "[1/1]"
+            key = ($1 ~ /^\[/) ? $1 : "[1/1]"
             text = $0; sub(/^(\[[0-9]+\/[0-9]+\] )?STEP [0-9]+\/[0-9]+: /, "", text)
-            state = (text ~ /^FROM /) ? "from" : "built"; id = ""; next
+            if (text ~ /^FROM /) {
+                state = "from"
+                name[key] = (match(text, / [Aa][Ss] [A-Za-z0-9_.-]+$/)) ? substr(text, RSTART + 4) : "final"
+            } else state = "built"
+            stage = name[key]; id = ""; next
         }
         /^--> Using cache / { state = "cached"; next }
         /^--> [0-9a-f]+$/ { id = $2; next }
@@ -144,72 +202,139 @@ steps() {
 step_state() {  # LOG ERE -> state of the first step whose text matches
     steps "$1" | awk -F'\t' -v re="$2" '$4 ~ re { print $2; exit }'
 }
-# Records the new intermediate images of the builder stage from `COPY . .` on, for cleanup. (The
+# Records, for cleanup, the images a build made after the cached dependency layers: the builder
+# stage's (COPY . . on) and, after a wrap change, the deps stage's from COPY subprojects/ on. (The
 # final stage's go with the image's tag: they are its untagged parents.)
 collect_ids() {
     local id
     while read -r id; do remove_ids+=("$id"); done < <(steps "$1" | awk -F'\t' '
-        $1 == "[1/2]" && $4 ~ /^COPY \. / { late = 1 }
-        $1 == "[1/2]" && late && $2 == "built" && $3 != "" { print $3 }')
+        $1 == "deps" && $4 ~ /^COPY subprojects\// { late = 1 }
+        ($1 == "builder" || ($1 == "deps" && late)) && $2 == "built" && $3 != "" { print $3 }')
 }
-# The dependency layers are the build cache worth keeping (a cold build re-installs the toolchain
-# and the dependencies). podman rmi also removes an image's untagged parents that have no other
-# children, so removing this test's source-dependent layers would take them along: a tag on the
-# dependency-download layer keeps it and everything below it.
-cache_tag=localhost/httpserver-build-cache:deps-$deps
-anchor_cache() {  # LOG
-    local id old
-    id=$(steps "$1" | awk -F'\t' '$1 == "[1/2]" && $4 ~ /subprojects download/ { print $3; exit }')
+# The deps stage (toolchain, DEPS packages, wrap download) is the build cache worth keeping: a
+# tag on its last layer keeps it and everything below it, since podman rmi also removes an
+# image's untagged parents that have no other children. A new one replaces the old (after a wrap,
+# toolchain or base change, or a --no-cache build), which goes with its parents as far as no
+# other image uses them.
+anchor_cache() {  # DEPS ARCH LOG
+    local cache_tag=localhost/httpserver-build-cache:deps-$1-$2 id old
+    id=$(steps "$3" | awk -F'\t' '$1 == "deps" && $4 ~ /subprojects download/ { print $3; exit }')
     [ -n "$id" ] || return 0
     old=$(podman image inspect --format '{{.Id}}' "$cache_tag" 2>/dev/null)
     podman tag "$id" "$cache_tag" >/dev/null 2>&1 || return 0
-    # The cache it replaces (after a wrap, toolchain or base change, or a --no-cache build),
-    # with its parents as far as no other image uses them.
     if [ -n "$old" ] && [ "${old:0:${#id}}" != "$id" ]; then
         podman rmi "$old" >/dev/null 2>&1 || true
     fi
 }
-build() {  # LOG TAG CONTEXT [extra podman build args...]
-    local log=$1 t=$2 ctx=$3; shift 3
-    timeout --foreground 1200 podman build --runtime "$runtime" --network host --pull=never --format docker \
-        --build-arg DEPS="$deps" "$@" -f "$ctx/Containerfile" -t "$t" "$ctx" >"$log" 2>&1
+buildplatform=linux/$(podman info --format '{{.Host.Arch}}' 2>/dev/null || echo amd64)
+build() {  # LOG TAG CONTEXT NETWORK [extra podman build args...]
+    local log=$1 t=$2 ctx=$3 net=$4; shift 4
+    local tagopt=()
+    [ -n "$t" ] && tagopt=(-t "$t")
+    timeout --foreground 1500 podman build --runtime "$runtime" --network "$net" --pull=never --format docker \
+        --force-rm --build-arg BUILDPLATFORM="$buildplatform" "$@" -f "$ctx/Containerfile" "${tagopt[@]}" "$ctx" \
+        >"$log" 2>&1
 }
 show_build() {  # LOG: the steps with cache state, the unit-test summary, warnings
-    steps "$1" | awk -F'\t' '{ t = $4; if (length(t) > 90) t = substr(t, 1, 87) "..."
-                               printf "  %-5s %-6s %s\n", $1, $2, t }'
-    grep -E '^(Ok|Fail|Unexpected Pass|Skipped|Timeout): ' "$1" | tr -s ' ' | sed 's/^/  unit tests: /'
+    steps "$1" | awk -F'\t' '{ t = $4; if (length(t) > 80) t = substr(t, 1, 77) "..."
+                               printf "  %-8s %-6s %s\n", $1, $2, t }'
+    grep -E '^(Ok|Fail|Unexpected Pass|Skipped|Timeout): ' "$1" | tr -s ' ' | sed 's/^/  unit tests: /' | paste -sd' '
     grep -E '^(WARNING|WARN\[)|warning: Using' "$1" | grep -v 'systemd' | sed 's/^/  /' | head -n 10
     grep -E '^-rwx.* /out/httpserver$' "$1" | awk '{ print "  binary: " $5 " bytes" }'
 }
-
-section "3a. build (DEPS=$deps)"
 cold=()
 [ "${CONTAINER_TEST_COLD:-0}" = 1 ] && cold=(--no-cache)
+
+# A copy of the tree with the wraps' tarballs in subprojects/packagecache (filled from the wrap
+# cache) and one source file changed: the change must not invalidate the dependency layers.
+copy=$work/tree
+mkdir -p "$copy"
+tar -C "$src" --exclude=./.git --exclude='./build*' -cf - . | tar -C "$copy" -xf -
+if ! bash "$copy/subprojects/fill-packagecache.sh" >"$work/fill.log" 2>&1; then
+    cat "$work/fill.log"
+    skip "the wraps' tarballs are not in the wrap cache (subprojects/fill-packagecache.sh): the default path cannot be built offline"
+fi
+pass "subprojects/packagecache filled ($(ls "$copy/subprojects/packagecache" | paste -sd' '))"
+
+# ---------------------------------------------------------------------------------------------
+section "3a. the dependency layers (DEPS=wraps, amd64): toolchain with the network, wraps without"
+# The toolchain comes from a Debian mirror; built (or found in the cache) with the host network,
+# then the whole build again with the network cut: the wrap download must find everything in
+# subprojects/packagecache.
+# The arm64 deps stage (its cross toolchain and qemu-user: mostly downloading and unpacking) is
+# built meanwhile, in the background: on a cold machine the two overlap. It starts once the
+# amd64 build is past its ARG steps: two builds that make the same (empty) ARG layers at once
+# make two chains, and a later build may find the other architecture's chain and miss its own.
+log_a0=$work/deps-arm64.log log0=$work/deps.log
+t0=$(now_ms)
+build "$log0" "" "$src" host --target deps "${cold[@]}" --build-arg DEPS=wraps &
+amd64_deps_pid=$!
+if [ "${CONTAINER_TEST_ARM64:-1}" = 1 ]; then
+    for _ in $(seq 1 600); do
+        grep -q '^STEP 4/' "$log0" 2>/dev/null && break
+        kill -0 "$amd64_deps_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    t_a0=$(now_ms)
+    { build "$log_a0" "" "$src" host --target deps --platform linux/arm64 "${cold[@]}" --build-arg DEPS=wraps
+      echo "$? $(( $(now_ms) - t_a0 ))" > "$work/deps-arm64.rc"; } &
+    arm64_deps_pid=$!
+fi
+if wait "$amd64_deps_pid"; then
+    deps_ms=$(( $(now_ms) - t0 ))
+    anchor_cache wraps amd64 "$log0"
+    show_build "$log0"
+    n_cached=$(steps "$log0" | awk -F'\t' '$2 == "cached"' | wc -l)
+    pass "deps stage in $(secs "$deps_ms") ($n_cached steps from cache)"
+    add_summary "deps stage, wraps amd64 ($n_cached cached):" "$(secs "$deps_ms")"
+else
+    tail -n 60 "$log0"
+    fail "podman build --target deps (the toolchain's apt-get needs a Debian mirror)"
+    finish
+fi
+
+section "3b. the image (DEPS=wraps, amd64), a source file changed, --network none"
+victim=$copy/src/main.cpp
+[ -f "$victim" ] || victim=$(find "$copy/src" -name '*.cpp' | sort | head -n 1)
+printf '\n// container test %s-%s: this change must not invalidate the dependency layers\n' \
+    "$(date +%s%N)" "$$" >> "$victim"
+info "appended a comment to ${victim#"$copy"/}"
 log1=$work/build1.log
 t0=$(now_ms)
-if build "$log1" "$tag" "$src" "${cold[@]}"; then
+if build "$log1" "$tag" "$copy" none --build-arg DEPS=wraps; then
     build1_ms=$(( $(now_ms) - t0 ))
-    anchor_cache "$log1"
     collect_ids "$log1"
     show_build "$log1"
-    n_cached=$(steps "$log1" | awk -F'\t' '$2 == "cached"' | wc -l)
-    n_steps=$(steps "$log1" | awk -F'\t' '$2 != "from"' | wc -l)
-    pass "image built in $(secs "$build1_ms") ($n_cached of $n_steps steps from cache)"
-    if [ "$n_cached" -eq 0 ]; then kind="cold (no cache)"; else kind="first ($n_cached/$n_steps steps cached)"; fi
-    add_summary "build, $kind:" "$(secs "$build1_ms")"
+    pass "image built offline in $(secs "$build1_ms")"
+    add_summary "build after a source change, wraps amd64:" "$(secs "$build1_ms") (network none)"
+    for check in "toolchain layer|^RUN set -e; +native=|cached" \
+                 "DEPS layer|^RUN set -e; read -r arch triplet qemu < /etc/httpserver-target; +case|cached" \
+                 "COPY of the wraps|^COPY subprojects/|cached" \
+                 "dependency-download layer|subprojects download|cached" \
+                 "compile layer|meson setup build|built"; do
+        IFS='|' read -r what re want <<<"$check"
+        got=$(step_state "$log1" "$re")
+        if [ "$got" = "$want" ]; then
+            pass "$what: $([ "$want" = cached ] && echo "Using cache" || echo "rebuilt")"
+        else
+            fail "$what: expected $want, was '${got:-no such step}'"
+        fi
+    done
+    if grep -q 'Using .* source from cache\|Downloading .* source from' "$log1"; then
+        info "wrap sources: $(grep -o 'Downloading [^ ]* source\|Using [^ ]* source from cache' "$log1" | sort -u | paste -sd, )"
+    fi
 else
-    anchor_cache "$log1"
     collect_ids "$log1"
     tail -n 80 "$log1"
-    fail "podman build (unit tests in the builder must pass; log above)"
+    fail "podman build --network none of the default path (unit tests in the builder must pass; log above)"
     finish
 fi
 
 size=$(podman image inspect --format '{{.Size}}' "$tag")
 gz=$(podman save --format docker-archive "$tag" 2>/dev/null | gzip -9 | wc -c)
 info "image $tag: $size bytes uncompressed, $gz bytes as a gzip'd archive"
-add_summary "image size (uncompressed):" "$size bytes ($(awk -v b="$size" 'BEGIN { printf "%.2f MB", b / 1e6 }'))"
-add_summary "image size (docker-archive, gzip -9):" "$gz bytes"
+add_summary "image size amd64 (uncompressed):" "$size bytes ($(awk -v b="$size" 'BEGIN { printf "%.2f MB", b / 1e6 }'))"
+add_summary "image size amd64 (docker-archive, gzip -9):" "$gz bytes"
 inspect=$(podman image inspect "$tag")
 if grep -q '"--healthcheck"' <<<"$inspect"; then pass "image has a HEALTHCHECK running httpserver --healthcheck"
 else fail "image has no HEALTHCHECK (built without --format docker?)"; fi
@@ -219,45 +344,129 @@ if [ "$(podman image inspect --format '{{len .RootFS.Layers}}' "$tag")" = 1 ]; t
 else fail "image has $(podman image inspect --format '{{len .RootFS.Layers}}' "$tag") layers"; fi
 
 # ---------------------------------------------------------------------------------------------
-section "3b. rebuild after a source change (layer cache)"
-copy=$work/tree
-mkdir -p "$copy"
-tar -C "$src" --exclude=./.git --exclude='./build*' --exclude='./subprojects/packagecache' -cf - . |
-    tar -C "$copy" -xf -
-victim=$copy/src/main.cpp
-[ -f "$victim" ] || victim=$(find "$copy/src" -name '*.cpp' | sort | head -n 1)
-printf '\n// container test %s-%s: this change must not invalidate the dependency layers\n' \
-    "$(date +%s%N)" "$$" >> "$victim"
-info "appended a comment to ${victim#"$copy"/}"
-log2=$work/build2.log
-t0=$(now_ms)
-if build "$log2" "$tag2" "$copy"; then
-    build2_ms=$(( $(now_ms) - t0 ))
-    anchor_cache "$log2"
-    collect_ids "$log2"
-    show_build "$log2"
-    pass "rebuilt in $(secs "$build2_ms")"
-    add_summary "rebuild after a source change:" "$(secs "$build2_ms")"
-    for check in "toolchain layer|^RUN apt-get update|cached" \
-                 "DEPS layer|^RUN case |cached" \
-                 "COPY of the wraps|^COPY subprojects/|cached" \
-                 "dependency-download layer|subprojects download|cached" \
-                 "compile layer|meson setup build|built"; do
-        IFS='|' read -r what re want <<<"$check"
-        got=$(step_state "$log2" "$re")
-        if [ "$got" = "$want" ]; then
-            pass "$what: $([ "$want" = cached ] && echo "Using cache" || echo "rebuilt")"
+if [ "${CONTAINER_TEST_ARM64:-1}" = 1 ]; then
+    section "3c. the arm64 image (cross-compiled in an amd64 builder, unit tests under qemu-user)"
+    log_a=$work/build-arm64.log
+    # (Polled, not `wait`ed: bash may have reaped it already while waiting for the amd64 one.)
+    while kill -0 "$arm64_deps_pid" 2>/dev/null; do sleep 1; done
+    a0_rc=1 a0_ms=0
+    [ -s "$work/deps-arm64.rc" ] && read -r a0_rc a0_ms < "$work/deps-arm64.rc"
+    t0=$(now_ms)
+    if [ "$a0_rc" = 0 ] &&
+       { anchor_cache wraps arm64 "$log_a0"
+         build "$log_a" "$tag_arm64" "$copy" none --platform linux/arm64 --build-arg DEPS=wraps; }; then
+        a_ms=$(( $(now_ms) - t0 ))
+        collect_ids "$log_a"
+        show_build "$log_a"
+        arch=$(podman image inspect --format '{{.Architecture}}' "$tag_arm64")
+        machine=$(grep -o '^httpserver: .*' "$log_a" | tail -n 1)
+        if [ "$arch" = arm64 ] && grep -q AArch64 <<<"$machine"; then
+            pass "arm64 image: architecture $arch, $machine; deps stage $(secs "$a0_ms"), image $(secs "$a_ms") (network none)"
         else
-            fail "$what: expected $want, was '${got:-no such step}'"
+            fail "arm64 image: architecture '$arch', '$machine'"
         fi
-    done
-else
-    collect_ids "$log2"
-    tail -n 60 "$log2"
-    fail "podman build of the changed tree"
+        size_a=$(podman image inspect --format '{{.Size}}' "$tag_arm64")
+        add_summary "deps stage, wraps arm64 (beside amd64):" "$(secs "$a0_ms")"
+        add_summary "build after a source change, wraps arm64:" "$(secs "$a_ms") (network none)"
+        add_summary "image size arm64 (uncompressed):" "$size_a bytes ($(awk -v b="$size_a" 'BEGIN { printf "%.2f MB", b / 1e6 }'))"
+        # It serves where binfmt_misc runs arm64 programs through qemu-user (as a Raspberry Pi or an
+        # arm64 server runs it natively).
+        if grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+            aport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+            containers+=("$name-arm64")
+            if timeout --foreground 60 podman --runtime "$runtime" run -d --pull=never --name "$name-arm64" --network host \
+                   "${ulimits[@]}" -e PORT="$aport" "$tag_arm64" >/dev/null 2>&1; then
+                abody=""
+                for _ in $(seq 1 100); do
+                    abody=$(curl -s --max-time 1 "http://127.0.0.1:$aport/arm64") && [ -n "$abody" ] && break
+                    sleep 0.1
+                done
+                if [ "$abody" = "package main #14" ]; then pass "arm64 image serves under qemu-user (binfmt_misc): '$abody'"
+                else fail "arm64 image under qemu-user answered '$abody'"; fi
+                podman rm -f -t 0 "$name-arm64" >/dev/null 2>&1
+            else
+                fail "arm64 image does not start under qemu-user (binfmt_misc)"
+            fi
+        else
+            info "arm64 image not run: no binfmt_misc entry enabled for qemu-aarch64 on this machine"
+        fi
+
+        section "3d. one name for both: podman manifest (amd64 + arm64)"
+        podman manifest rm "$manifest" >/dev/null 2>&1
+        if podman manifest create "$manifest" >/dev/null &&
+           podman manifest add "$manifest" "containers-storage:$tag" >/dev/null &&
+           podman manifest add "$manifest" "containers-storage:$tag_arm64" >/dev/null; then
+            archs=$(podman manifest inspect "$manifest" | python3 -c 'import json, sys; print(" ".join(sorted(m["platform"]["architecture"] for m in json.load(sys.stdin)["manifests"])))')
+            if [ "$archs" = "amd64 arm64" ]; then pass "manifest $manifest lists: $archs"
+            else fail "manifest $manifest lists '$archs' (want amd64 arm64)"; fi
+        else
+            fail "podman manifest create/add"
+        fi
+    else
+        collect_ids "$log_a"
+        tail -n 80 "$log_a0" "$log_a" 2>/dev/null
+        fail "podman build --platform linux/arm64"
+    fi
 fi
 
 # ---------------------------------------------------------------------------------------------
+section "3e. a wrap changed: the download layer re-runs, offline"
+printf '\n# container test %s: a changed wrap\n' "$(date +%s%N)" >> "$copy/subprojects/llhttp.wrap"
+log2=$work/build-wrap.log
+t0=$(now_ms)
+if build "$log2" "" "$copy" none --target deps --build-arg DEPS=wraps; then
+    collect_ids "$log2"
+    show_build "$log2"
+    for check in "toolchain layer|^RUN set -e; +native=|cached" \
+                 "COPY of the wraps|^COPY subprojects/|built" \
+                 "dependency-download layer|subprojects download|built"; do
+        IFS='|' read -r what re want <<<"$check"
+        got=$(step_state "$log2" "$re")
+        if [ "$got" = "$want" ]; then pass "$what: $([ "$want" = cached ] && echo "Using cache" || echo "re-run, network none")"
+        else fail "$what: expected $want, was '${got:-no such step}'"; fi
+    done
+    add_summary "deps stage after a wrap change:" "$(secs $(( $(now_ms) - t0 ))) (network none)"
+else
+    collect_ids "$log2"
+    tail -n 40 "$log2"
+    fail "the wrap download with the network cut (a tarball missing from packagecache?)"
+fi
+# And without one tarball it must fail: nothing is downloaded behind our back.
+missing=$(ls "$copy/subprojects/packagecache" | head -n 1)
+rm -f "$copy/subprojects/packagecache/$missing"
+log3=$work/build-missing.log
+if build "$log3" "" "$copy" none --target deps --build-arg DEPS=wraps; then
+    collect_ids "$log3"
+    fail "the wrap layer succeeded offline without $missing in packagecache"
+else
+    collect_ids "$log3"
+    pass "without $missing in packagecache the offline wrap download fails: $(grep -m 1 -oE '^(WARNING: failed to download with error: .{0,50}|wrap subprojects/[^ ]+: subprojects/[^ ]+ was not fetched)' "$log3")"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if [ "${CONTAINER_TEST_DEBIAN:-1}" = 1 ]; then
+    section "3f. DEPS=debian (amd64): the libraries from Debian's packages"
+    # The same tree, its wrap and packagecache put back.
+    tar -C "$src" -cf - subprojects/llhttp.wrap | tar -C "$copy" -xf -
+    bash "$copy/subprojects/fill-packagecache.sh" >/dev/null 2>&1
+    log4=$work/build-debian.log
+    t0=$(now_ms)
+    if build "$log4" "" "$copy" host --target deps "${cold[@]}" --build-arg DEPS=debian &&
+       { anchor_cache debian amd64 "$log4"; d0_ms=$(( $(now_ms) - t0 )); t0=$(now_ms)
+         build "$log4" "$tag_debian" "$copy" none --build-arg DEPS=debian; }; then
+        d_ms=$(( $(now_ms) - t0 ))
+        collect_ids "$log4"
+        show_build "$log4"
+        pass "DEPS=debian image: deps stage $(secs "$d0_ms"), image $(secs "$d_ms") (network none), $(podman image inspect --format '{{.Size}}' "$tag_debian") bytes"
+        add_summary "deps stage, debian amd64:" "$(secs "$d0_ms")"
+        add_summary "build after a source change, debian amd64:" "$(secs "$d_ms") (network none)"
+    else
+        collect_ids "$log4"
+        tail -n 60 "$log4"
+        fail "podman build --build-arg DEPS=debian"
+    fi
+fi
+
 section "4. run"
 free_port() {
     local i p
@@ -338,6 +547,59 @@ else fail "keep-alive burst: $n_ok of 2000 answered 200"; fi
 rss_after=$(status_field "$pid" VmRSS); hwm=$(status_field "$pid" VmHWM)
 info "server memory: VmRSS ${rss_idle} kB idle, ${rss_after} kB after the burst, peak ${hwm} kB"
 add_summary "server RSS idle / after 2000 req / peak:" "${rss_idle} / ${rss_after} / ${hwm} kB"
+
+# Under a hard memory cap, as on a small board or in a pod with a 16Mi limit: 1,000 keep-alive
+# connections that each made one request and stay open, all answered, the container not killed.
+# The peak is the cgroup's own (v1: memory.max_usage_in_bytes; v2: memory.peak, or the highest
+# memory.current seen): it charges the server's pages and the kernel's socket memory.
+capped=$name-16m
+cport=$(free_port)
+containers+=("$capped")
+if timeout --foreground 60 podman --runtime "$runtime" run -d --pull=never --name "$capped" --network host --memory 16m \
+        "${ulimits[@]}" -e PORT="$cport" "$tag" >/dev/null 2> >(grep -v 'systemd connection' >&2) &&
+   wait_http "$cport" "$capped"; then
+    cpid=$(podman inspect --format '{{.State.Pid}}' "$capped")
+    cg_v1=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$cpid/cgroup")
+    cg_v2=$(awk -F: '$1 == "0" { print $3 }' "/proc/$cpid/cgroup")
+    if [ -n "$cg_v1" ] && [ -r "/sys/fs/cgroup/memory$cg_v1/memory.limit_in_bytes" ]; then
+        cgdir=/sys/fs/cgroup/memory$cg_v1 limit_file=memory.limit_in_bytes peak_file=memory.max_usage_in_bytes cur_file=memory.usage_in_bytes
+    else
+        cgdir=/sys/fs/cgroup$cg_v2 limit_file=memory.max peak_file=memory.peak cur_file=memory.current
+    fi
+    limit=$(cat "$cgdir/$limit_file" 2>/dev/null)
+    # memory.current sampled while the connections are made, for hosts with no peak file.
+    ( high=0; for _ in $(seq 1 600); do
+        c=$(cat "$cgdir/$cur_file" 2>/dev/null) || break
+        [ "${c:-0}" -gt "$high" ] && high=$c && echo "$high" > "$work/current-high"
+        sleep 0.1
+      done ) &
+    sampler=$!
+    t0=$(now_ms)
+    timeout --foreground 150 python3 "$src/bench/footprint/conns.py" --port "$cport" --pid "$cpid" --count 1000 \
+        --deadline 120 > "$work/capped.mem" 2> "$work/capped.err"
+    conns_rc=$?
+    conns_ms=$(( $(now_ms) - t0 ))
+    peak=$(cat "$cgdir/$peak_file" 2>/dev/null)
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+    high=$(cat "$work/current-high" 2>/dev/null)
+    [ -n "$peak" ] || peak=$high
+    opened=$(sed -n 's/^connections=//p' "$work/capped.mem")
+    still=$(sed -n 's/^still_open=//p' "$work/capped.mem")
+    state=$(podman inspect --format '{{.State.Status}} oom={{.State.OOMKilled}}' "$capped")
+    mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+    if [ "$conns_rc" -eq 0 ] && [ "$opened" = 1000 ] && [ "$still" = 1000 ] && [ "$state" = "running oom=false" ] &&
+       [ "$limit" = 16777216 ]; then
+        pass "--memory 16m ($limit_file $limit): 1000 keep-alive connections all answered and held, peak $peak_file $peak B ($(mib "$peak")), $(secs "$conns_ms")"
+    else
+        tail -n 3 "$work/capped.err"
+        fail "--memory 16m: rc $conns_rc, $opened answered, $still held, container $state, limit '$limit'"
+    fi
+    add_summary "--memory 16m, 1000 keep-alive conns:" "peak ${peak:-?} B ($(mib "${peak:-0}"); $peak_file), highest ${cur_file} seen ${high:-?} B, RSS $(sed -n 's/^loaded_rss=//p' "$work/capped.mem") B"
+    podman rm -f -t 0 "$capped" >/dev/null 2>&1
+else
+    show_container "$capped"
+    fail "the container under --memory 16m did not start"
+fi
 
 closed=$(free_port)
 hc_rc=0

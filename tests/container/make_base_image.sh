@@ -7,14 +7,32 @@
 #   make_base_image.sh [IMAGE [SUITE]]
 #     IMAGE  default docker.io/library/debian:trixie-slim (the Containerfile's default BASE)
 #     SUITE  default trixie
-# Env: MIRROR overrides the mirror read from apt's sources.
+# Env: MIRROR overrides the mirror read from apt's sources; CACHE (default
+# /var/cache/httpserver-ct) keeps debootstrap's downloaded packages (debootstrap/) and the
+# finished root file system (base-SUITE.tar), so that a machine whose podman storage was reset
+# imports the tarball again in seconds instead of running debootstrap.
 set -euo pipefail
 
 image=${1:-docker.io/library/debian:trixie-slim}
 suite=${2:-trixie}
+cache=${CACHE:-/var/cache/httpserver-ct}
+tarball=$cache/base-$suite.tar
 
 if podman image exists "$image"; then
     echo "base image $image: present (cached)"
+    exit 0
+fi
+
+import_tarball() {
+    podman import -q --change 'CMD ["bash"]' \
+        --change "LABEL org.opencontainers.image.description=debootstrap-minbase-$suite" \
+        - "localhost/debootstrap:$suite-minbase" >/dev/null < "$1"
+    podman tag "localhost/debootstrap:$suite-minbase" "$image"
+}
+if [ -s "$tarball" ]; then
+    start=$(date +%s)
+    import_tarball "$tarball"
+    echo "base image $image: imported from $tarball in $(( $(date +%s) - start )) s"
     exit 0
 fi
 
@@ -52,7 +70,8 @@ start=$(date +%s)
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 keyopt=()
 [ -r "$keyring" ] && keyopt=(--keyring="$keyring")
-if ! timeout --foreground 900 debootstrap --variant=minbase "${keyopt[@]}" "$suite" "$root" "$mirror" \
+mkdir -p "$cache/debootstrap"
+if ! timeout --foreground 900 debootstrap --variant=minbase --cache-dir="$cache/debootstrap" "${keyopt[@]}" "$suite" "$root" "$mirror" \
         > "$root.log" 2>&1; then
     tail -n 30 "$root.log" >&2
     rm -f "$root.log"
@@ -75,9 +94,7 @@ CONF
 printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
 chmod 755 "$root/usr/sbin/policy-rc.d"
 
-tar --numeric-owner -C "$root" -c . |
-    podman import -q --change 'CMD ["bash"]' \
-        --change "LABEL org.opencontainers.image.description=debootstrap-minbase-$suite" \
-        - "localhost/debootstrap:$suite-minbase" >/dev/null
-podman tag "localhost/debootstrap:$suite-minbase" "$image"
+tar --numeric-owner -C "$root" -cf "$tarball.tmp" .
+mv "$tarball.tmp" "$tarball"
+import_tarball "$tarball"
 echo "base image $image: made in $(( $(date +%s) - start )) s, $(podman image inspect --format '{{.Size}}' "$image") bytes"
