@@ -60,7 +60,19 @@ Address make_address(const std::string& text, uint16_t port, bool ipv6_available
 
 constexpr std::string_view kUnixPrefix = "unix:";
 
-// "127.0.0.1:8080", "[::1]:8080" or "unix:/path": what a bound socket is, for messages.
+// The port a TCP socket is bound to. Apart from socket_name(): inet_ntop formats with
+// sprintf, whose code a static binary would otherwise page in at every start-up.
+uint16_t bound_port(int fd) {
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) != 0)
+    fail(errno, "getsockname");
+  if (bound.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  if (bound.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  return 0;
+}
+
+// "127.0.0.1:8080", "[::1]:8080" or "unix:/path": what a socket handed over is, for messages.
 std::string socket_name(int fd, uint16_t* port) {
   sockaddr_storage bound{};
   socklen_t length = sizeof bound;
@@ -196,7 +208,7 @@ void Listener::bind_tcp(const ListenerOptions& options) {
   if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr.storage), addr.length) != 0)
     fail(errno, "bind " + where);
   if (::listen(fd_.get(), options.backlog) != 0) fail(errno, "listen " + where);
-  socket_name(fd_.get(), &port_);
+  port_ = bound_port(fd_.get());
   name_ = addr.name + ":" + std::to_string(port_);
 }
 
