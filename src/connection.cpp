@@ -18,6 +18,9 @@ namespace {
 // A read buffer with less room than this is compacted (or grown) before the next read.
 constexpr size_t kMinReadRoom = 1024;
 
+// The most a streamed request body's read buffer grows to (see read_some()).
+constexpr size_t kUploadReadBytes = 64 * 1024;
+
 constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 }  // namespace
@@ -63,6 +66,16 @@ class Connection::Stream final : public BodyWriter {
   std::weak_ptr<Stream> self;
 };
 
+struct Connection::Upload {
+  std::shared_ptr<BodyReader> reader;
+  std::string method;  // the request's: its head is gone once the body streams
+  // What the reader's resumer reaches: this connection until the upload is over, then null.
+  std::shared_ptr<Connection*> handle;
+  bool paused = false;
+  bool delivering = false;  // inside data(): a resume only cancels the pause to come
+  bool resumed = false;
+};
+
 ConnectionShared::ConnectionShared(Reactor& r, const Limits& l, Handler h, Logger* log,
                                    std::string name)
     : reactor(r),
@@ -93,6 +106,7 @@ Connection::Connection(ConnectionShared& shared, UniqueFd fd)
 }
 
 Connection::~Connection() {
+  if (upload_) *upload_->handle = nullptr;
   unlink();
   if (fd_) {
     shared_.reactor.forget(fd_.get());
@@ -123,6 +137,7 @@ void Connection::enter(State state, uint64_t timeout_ms) noexcept {
       list = &shared_.lingering;
       break;
     case State::streaming:
+    case State::paused:
       unlink();
       return;
     case State::closed:
@@ -202,6 +217,9 @@ bool Connection::read_some() noexcept {
     if (static_cast<size_t>(n) < room && peer_ == Peer::readable) peer_ = Peer::drained;
     if (codec_.in_body() && state_ == State::reading)
       enter(State::reading, shared_.limits.header_timeout_ms);  // body progress re-arms
+    // A body read as it arrives, from a client that fills every read: larger reads, fewer
+    // calls. The buffer doubles up to 64 KiB, once per upload; the pool does not keep it.
+    if (upload_ && static_cast<size_t>(n) == room) in_->grow(kUploadReadBytes);
     return true;
   }
   if (n == 0) {
@@ -253,6 +271,11 @@ void Connection::conclude(Answer a) noexcept {
     case Answer::Outcome::handler_threw:
       phase_ = Phase::finishing_unread;
       return;
+    case Answer::Outcome::body_unread:
+      phase_ = Phase::finishing_unread;
+      break;
+    case Answer::Outcome::reads_body:  // on_head() takes it
+      return;
     case Answer::Outcome::no_memory:
       phase_ = Phase::finishing;
       return;
@@ -296,8 +319,122 @@ void Connection::parse() noexcept {
         break;
       case RequestCodec::Result::error:
         return fail(codec_.status());
+      case RequestCodec::Result::head:
+        on_head();
+        break;
+      case RequestCodec::Result::body_piece:
+        deliver(false);
+        break;
+      case RequestCodec::Result::body_end:
+        deliver(true);
+        break;
     }
   }
+}
+
+// --- Bodies read as they arrive ------------------------------------------------------------
+
+// A request with a body, its head complete (the codec stops there when the server has a
+// stream_body): read the body whole first, or run the handler now.
+void Connection::on_head() noexcept {
+  const RequestCodec::Head& head = codec_.head();
+  if (!present_head(shared_, *in_, head)) return fail(431);
+  bool streams = false;
+  try {
+    streams = shared_.stream_body(shared_.request);
+  } catch (const std::exception& e) {
+    if (shared_.error_log) shared_.error_log->error("stream_body failed: ", e.what());
+    return fail(500);
+  } catch (...) {
+    return fail(500);
+  }
+  if (!streams) {
+    if (int status = codec_.read_body()) return fail(status);
+    if (head.expect_continue) {
+      prepare_output();
+      out_.append(k100Continue);
+    }
+    return;
+  }
+  codec_.stream_body();
+  prepare_output();
+  Answer a = answer_head(shared_, head, out_);
+  if (a.outcome != Answer::Outcome::reads_body) return conclude(a);
+  try {
+    auto upload = std::make_unique<Upload>();
+    upload->reader = shared_.response.release_reader();
+    upload->method.assign(shared_.request.method());
+    upload->handle = std::make_shared<Connection*>(this);
+    std::weak_ptr<Connection*> handle = upload->handle;
+    upload->reader->resume_ = [handle] {
+      if (auto h = handle.lock(); h && *h) (*h)->resume_upload();
+    };
+    upload_ = std::move(upload);
+  } catch (const std::bad_alloc&) {
+    return fail(503);
+  }
+  // The client waits for this before it sends the body, now that someone reads it.
+  if (head.expect_continue) out_.append(k100Continue);
+}
+
+bool Connection::upload_paused() const noexcept { return upload_ && upload_->paused; }
+
+// The codec's next piece of a streamed body (the buffer's body span) to the reader; `last`:
+// the body is complete with it.
+void Connection::deliver(bool last) noexcept {
+  Upload& upload = *upload_;
+  std::string_view piece(in_->data.get() + in_->body.offset, in_->body.length);
+  BodyReader::Next next = BodyReader::Next::more;
+  if (!piece.empty()) {
+    upload.delivering = true;
+    upload.resumed = false;
+    try {
+      next = upload.reader->data(piece);
+    } catch (const std::exception& e) {
+      if (shared_.error_log) shared_.error_log->error("body reader failed: ", e.what());
+      upload.delivering = false;
+      abort_upload(500);
+      return fail(500);
+    } catch (...) {
+      upload.delivering = false;
+      abort_upload(500);
+      return fail(500);
+    }
+    upload.delivering = false;
+  }
+  if (last) return finish_upload(false);
+  if (next == BodyReader::Next::stop) return finish_upload(true);
+  if (next == BodyReader::Next::pause && !upload.resumed) upload.paused = true;
+}
+
+// The body is complete, or the reader said stop (`stopped`): the reader answers.
+void Connection::finish_upload(bool stopped) noexcept {
+  std::unique_ptr<Upload> upload = std::move(upload_);
+  *upload->handle = nullptr;
+  prepare_output();
+  Answer a = answer_body(shared_, *upload->reader, upload->method, codec_.head(), stopped, out_);
+  if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
+  phase_ = Phase::kept_alive;
+  if (a.streams) start_stream(a.chunked);
+}
+
+void Connection::abort_upload(int status) noexcept {
+  if (!upload_) return;
+  std::unique_ptr<Upload> upload = std::move(upload_);
+  *upload->handle = nullptr;
+  upload->reader->abort(status);
+}
+
+void Connection::resume_upload() noexcept {
+  if (closed() || !upload_) return;
+  if (upload_->delivering) {  // before data() has even returned pause
+    upload_->resumed = true;
+    upload_->paused = false;
+    return;
+  }
+  if (!upload_->paused) return;
+  upload_->paused = false;
+  serve();
 }
 
 // --- Streamed responses ---------------------------------------------------------------------
@@ -360,6 +497,7 @@ void Connection::wake_stream() noexcept {
 // An error the client caused: answer it and close, reading nothing more as requests. Unread
 // input may remain: the connection lingers before closing.
 void Connection::fail(int status) noexcept {
+  abort_upload(status);
   if (parsing_stopped()) return;
   prepare_output();
   answer_error(shared_, status, out_);
@@ -399,7 +537,11 @@ void Connection::settle() noexcept {
     return;
   }
   if (take_) return hand_off();  // the response is out
-  if (stream_) {                 // waiting for the producer: its waker brings us back
+  if (upload_paused()) {         // the reader's resume brings us back
+    if (state_ != State::paused) enter(State::paused, 0);
+    return;
+  }
+  if (stream_) {  // waiting for the producer: its waker brings us back
     if (state_ != State::streaming) enter(State::streaming, 0);
     return;
   }
@@ -442,6 +584,7 @@ void Connection::discard_input() noexcept {
 
 void Connection::on_timeout() noexcept {
   ++shared_.stats.timeouts;
+  abort_upload(408);
   if (state_ == State::reading && codec_.in_head()) {
     // Bytes came but no complete head: tell the client why before closing (RFC 9110 15.5.9).
     fail(408);
@@ -452,7 +595,8 @@ void Connection::on_timeout() noexcept {
 
 void Connection::drain() noexcept {
   if (closed()) return;
-  bool busy = phase_ == Phase::in_request || stream_ || out_sent_ < out_.size() || has_unparsed();
+  bool busy = phase_ == Phase::in_request || stream_ || upload_ || out_sent_ < out_.size() ||
+              has_unparsed();
   // A request the client has sent but we have not read yet is in flight too.
   char byte;
   if (!busy && fd_ && ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1) busy = true;
@@ -498,6 +642,7 @@ void Connection::hand_off() noexcept {
 void Connection::close() noexcept {
   if (closed()) return;
   enter(State::closed, 0);
+  abort_upload(0);
   take_.reset();  // a response that was to hand over, never sent: the client is gone
   if (stream_) {
     stream_->connection = nullptr;  // its waker becomes a no-op

@@ -22,6 +22,8 @@
 //   writing    output the client is not reading fast enough: write_timeout, re-armed by progress
 //   streaming  a streamed response waits for its producer (Response::stream): no deadline,
 //              the producer decides; once output is pending the connection is writing
+//   paused     a body reader (Response::read_body) paused the body: nothing is read, no
+//              deadline runs, the reader decides when to resume
 //   lingering  after an error response: we stop reading requests and discard what the client
 //              still sends, so that closing does not reset the connection before it has read
 //              our answer; linger_timeout
@@ -60,6 +62,7 @@ struct ConnectionShared {
   Reactor& reactor;
   Limits limits;
   Handler handler;
+  std::function<bool(const Request&)> stream_body;  // ServerOptions::stream_body
   Logger* error_log;  // handler exceptions are reported here; may be null
   std::string server_name;
 
@@ -79,7 +82,7 @@ struct ConnectionShared {
 // links), so the owner gets from a list entry back to the connection without a lookup.
 class Connection final : public IoHandler, private ListLink {
  public:
-  enum class State { reading, idle, writing, lingering, streaming, closed };
+  enum class State { reading, idle, writing, lingering, streaming, paused, closed };
 
   // Registers `fd` with the reactor. Check closed() afterwards: registration can fail.
   Connection(ConnectionShared& shared, UniqueFd fd);
@@ -123,6 +126,7 @@ class Connection final : public IoHandler, private ListLink {
   };
   class Stream;  // the BodyWriter of a streamed response
   friend class Stream;
+  struct Upload;  // a request body given to a BodyReader as it arrives
 
   void serve() noexcept;
   void pump() noexcept;         // calls the stream's producer while the client keeps up
@@ -142,6 +146,11 @@ class Connection final : public IoHandler, private ListLink {
   void conclude(Answer answer) noexcept;
   void start_stream(bool chunked) noexcept;
   void hand_off() noexcept;
+  void on_head() noexcept;
+  void deliver(bool last) noexcept;
+  void finish_upload(bool stopped) noexcept;
+  void abort_upload(int status) noexcept;
+  void resume_upload() noexcept;
   void fail(int status) noexcept;
   void discard_input() noexcept;
   void release_buffers() noexcept;
@@ -156,7 +165,11 @@ class Connection final : public IoHandler, private ListLink {
   bool parsing_stopped() const noexcept { return phase_ >= Phase::finishing; }
   // New requests are parsed and read: none is final yet, and no response is streaming (the
   // requests behind a stream wait in the kernel, where TCP flow control bounds them).
-  bool takes_requests() const noexcept { return !parsing_stopped() && !stream_; }
+  // Nor while a body reader has paused the body: its bytes wait in the kernel too.
+  bool takes_requests() const noexcept {
+    return !parsing_stopped() && !stream_ && !upload_paused();
+  }
+  bool upload_paused() const noexcept;
   bool has_unparsed() const noexcept { return in_ && in_->parsed < in_->length; }
   bool unread_input() const noexcept { return peer_ == Peer::readable || peer_ == Peer::shut; }
   bool backpressured() const noexcept {
@@ -178,6 +191,7 @@ class Connection final : public IoHandler, private ListLink {
   size_t out_sent_ = 0;
   std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
   std::unique_ptr<TakeOver> take_;  // set once a response hands the connection over
+  std::unique_ptr<Upload> upload_;  // set while a BodyReader reads the request body
 };
 
 }  // namespace hs

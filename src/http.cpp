@@ -145,8 +145,10 @@ void Response::clear() noexcept {
   body.clear();
   count_ = 0;
   has_connection_field_ = false;
-  producer_ = nullptr;
-  take_over_ = nullptr;
+  // Tested first: most responses set none of them, and a test is cheaper than a reset.
+  if (producer_) producer_ = nullptr;
+  if (take_over_) take_over_ = nullptr;
+  if (reader_) reader_.reset();
 }
 
 std::string_view status_text(int status) noexcept {

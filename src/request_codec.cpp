@@ -123,6 +123,7 @@ RequestCodec::RequestCodec(CodecRules& rules) noexcept : rules_(rules) {
 RequestCodec::Result RequestCodec::decode_slow(ReadBuffer& b, bool common_declined) noexcept {
   in_ = &b;
   if (phase_ == Phase::failed) return Result::error;
+  if (streamed_) b.body = Span{static_cast<uint32_t>(b.parsed), 0};  // the next piece
   while (b.parsed < b.length || execute_again_) {
     if (refused_error_ != 0 && !refused_line(b))
       return phase_ == Phase::failed ? Result::error : Result::more;
@@ -145,6 +146,7 @@ RequestCodec::Result RequestCodec::decode_slow(ReadBuffer& b, bool common_declin
     llhttp_errno_t err = llhttp_execute(parser(), base + b.parsed, b.length - b.parsed);
     if (err == HPE_OK) {
       b.parsed = b.length;
+      if (streamed_ && b.body.length != 0) return Result::body_piece;
       // Bytes llhttp skips without a callback (whitespace around field values) count too.
       if (phase_ == Phase::head && b.parsed - b.line_start > max_head_wire_bytes())
         return fail(431, "head too large");
@@ -156,10 +158,12 @@ RequestCodec::Result RequestCodec::decode_slow(ReadBuffer& b, bool common_declin
       if (pause_ == Pause::head) {
         b.head_end = static_cast<uint32_t>(b.parsed);
         if (int status = check_head(b)) return fail(status, reason_);
-        if (phase_ != Phase::chunked) {  // a chunked body is ours: llhttp stays paused
-          llhttp_resume(parser());
-          execute_again_ = true;
+        if (rules_.head_first) {
+          head_.expect_continue = expect_continue_;
+          expect_continue_ = false;
+          return Result::head;
         }
+        start_body(rules_.max_body_bytes);
         if (expect_continue_) {
           expect_continue_ = false;
           return Result::continue_100;
@@ -192,6 +196,34 @@ RequestCodec::Result RequestCodec::decode_slow(ReadBuffer& b, bool common_declin
   return Result::more;
 }
 
+int RequestCodec::read_body() noexcept {
+  if (phase_ == Phase::body && parser()->content_length > rules_.max_body_bytes) {
+    fail(413, "body too large");
+    return 413;
+  }
+  start_body(rules_.max_body_bytes);
+  return 0;
+}
+
+void RequestCodec::stream_body() noexcept {
+  streamed_ = true;
+  // Unbounded, but kept clear of overflow where the decoder adds its framing allowance.
+  start_body(SIZE_MAX / 2);
+}
+
+// After check_head: the body is read from here on. A chunked one is ours (llhttp stays paused
+// at the head, and is reset at the end); a Content-Length one is llhttp's.
+void RequestCodec::start_body(size_t max_body) noexcept {
+  if (phase_ == Phase::chunked) {
+    chunked_.start({max_body, rules_.max_header_bytes, rules_.max_chunk_line_bytes,
+                    rules_.max_chunk_extension_bytes});
+    in_->body = Span{in_->head_end, 0};
+    return;
+  }
+  llhttp_resume(parser());
+  execute_again_ = true;
+}
+
 RequestCodec::Result RequestCodec::finish() noexcept {
   if (phase_ == Phase::failed) return Result::error;
   // The refused line will not be finished now.
@@ -210,7 +242,8 @@ void RequestCodec::compact(ReadBuffer& b) const noexcept {
   // Keep [keep_begin, keep_end) for the spans of the request in progress, and the unparsed
   // bytes [parsed, length) right after them. A chunked body ends at body.end(): from there to
   // `parsed` is framing already decoded.
-  bool spans = in_request();
+  // A streamed body's pieces are the caller's once given, and its head was the handler's.
+  bool spans = in_request() && !streamed_;
   size_t keep_begin = b.parsed, keep_end = b.parsed;
   if (spans) {
     keep_begin = b.line_start;
@@ -309,7 +342,7 @@ RequestCodec::Result RequestCodec::decode_chunked(ReadBuffer& b) noexcept {
   b.body.length = static_cast<uint32_t>(out - b.body.offset);
   switch (r) {
     case ChunkedDecoder::Result::more:
-      return Result::more;
+      return streamed_ && b.body.length != 0 ? Result::body_piece : Result::more;
     case ChunkedDecoder::Result::done:
       llhttp_reset(parser());  // it stopped at the head: the next request starts afresh
       return ready();
@@ -381,27 +414,23 @@ int RequestCodec::check_head(ReadBuffer& b) noexcept {
   if (hosts > 1 || (hosts == 0 && parser()->http_minor >= 1) || !valid_host(host))
     return refuse(400, "missing, repeated or invalid Host");
   bool chunked = (parser()->flags & F_CHUNKED) != 0;
-  if (!chunked && parser()->content_length > rules_.max_body_bytes)
+  // Head first, the limit applies only if the body is read whole (read_body()).
+  if (!chunked && !rules_.head_first && parser()->content_length > rules_.max_body_bytes)
     return refuse(413, "body too large");
   head_.major = parser()->http_major;
   head_.minor = parser()->http_minor;
   head_.keep_alive = llhttp_should_keep_alive(parser()) != 0;
   head_.connect = parser()->method == HTTP_CONNECT;
+  head_.expect_continue = false;
   if (!expect.empty()) {
     if (!iequals(expect, "100-continue")) return refuse(417, "expectation not supported");
     bool has_body = chunked || parser()->content_length > 0;
     // Ask for the body only when none of it is here yet and the client speaks 1.1.
     expect_continue_ = has_body && parser()->http_minor >= 1 && b.parsed == b.length;
   }
-  phase_ = Phase::body;
   // CONNECT has no body in llhttp's reading (what follows its head would be the tunnel), so
   // neither in ours.
-  if (chunked && !head_.connect) {
-    phase_ = Phase::chunked;
-    chunked_.start({rules_.max_body_bytes, rules_.max_header_bytes, rules_.max_chunk_line_bytes,
-                    rules_.max_chunk_extension_bytes});
-    b.body = Span{b.head_end, 0};
-  }
+  phase_ = chunked && !head_.connect ? Phase::chunked : Phase::body;
   return 0;
 }
 
@@ -506,7 +535,8 @@ int RequestCodec::on_headers_complete() noexcept {
 // are decoded by decode_chunked(), not here).
 int RequestCodec::on_body(const char* at, size_t length) noexcept {
   Span& body = in_->body;
-  if (body.length + length > rules_.max_body_bytes) return reject(413, "body too large");
+  if (!streamed_ && body.length + length > rules_.max_body_bytes)
+    return reject(413, "body too large");
   if (body.length == 0) body.offset = offset_of(at);
   body.length += static_cast<uint32_t>(length);
   return 0;

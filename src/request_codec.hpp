@@ -16,6 +16,10 @@
 // - The buffer may be compacted or grown between two calls, never during one: the codec keeps
 //   offsets, not pointers, and compact() shifts them.
 // - After `error` the codec is done: status() and reason() say why; feed it nothing more.
+// - With CodecRules::head_first, a request with a body stops at its head (`head`): the caller
+//   calls read_body() (buffered: the body comes whole with `request`, as without the rule) or
+//   stream_body() (each decode() then gives the next piece of it as `body_piece`, the last
+//   as `body_end`; a piece is dropped by the next compact()).
 // - No allocation once warm: spans go into the buffer's own vector, which the pool keeps.
 //
 // Threads: one connection's, i.e. the reactor's.
@@ -45,6 +49,9 @@ struct CodecRules {
   // Common heads are parsed in one pass; off, llhttp parses every head. Off only to compare
   // the two (tests and the fuzzer do): both must give the same requests and errors.
   bool common_heads = true;
+  // A request with a body stops at its head (Result::head) for the caller to choose how its
+  // body is read. Set when the server has a ServerOptions::stream_body.
+  bool head_first = false;
   HostMemo host_memo;  // the common-head parser's last Host
 };
 
@@ -56,6 +63,10 @@ class RequestCodec {
     continue_100,  // a head asked for 100-continue and none of its body is here yet: send
                    // "100 Continue", then decode on
     error,         // status() and reason(); decode nothing more
+    head,          // head_first: the head of a request with a body, whose spans describe it;
+                   // call read_body() or stream_body()
+    body_piece,    // a streamed body: the buffer's body span is its next piece
+    body_end,      // its last piece (perhaps empty): the request is complete
   };
 
   // What the connection needs of a request's head beyond its spans.
@@ -63,6 +74,9 @@ class RequestCodec {
     uint8_t major = 1, minor = 1;
     bool keep_alive = false;  // as llhttp_should_keep_alive() says
     bool connect = false;     // CONNECT: a tunnel is asked for, which we never open
+    // head_first: it asked for 100-continue and none of its body is here yet; the caller
+    // sends "100 Continue" if it reads the body.
+    bool expect_continue = false;
   };
 
   static constexpr size_t kParserBytes = 128;  // room for llhttp's parser state
@@ -83,6 +97,12 @@ class RequestCodec {
   // The client will send nothing more: `error` (400) if a request line it began can no
   // longer be judged, else `more`.
   Result finish() noexcept;
+
+  // After `head`: the body is read whole, within max_body_bytes, and comes with `request`.
+  // Returns 0, or 413 when its Content-Length is over the limit (the codec has failed).
+  int read_body() noexcept;
+  // After `head`: the body comes in pieces, held to no size limit (the reader decides).
+  void stream_body() noexcept;
 
   // Drops the bytes no span of the request in progress needs any more from the front of `b`,
   // moving the unparsed bytes down after the kept ones.
@@ -135,8 +155,13 @@ class RequestCodec {
   int check_head(ReadBuffer& b) noexcept;
   Result decode_chunked(ReadBuffer& b) noexcept;
   bool refused_line(ReadBuffer& b) noexcept;
+  void start_body(size_t max_body) noexcept;
   Result ready() noexcept {
     phase_ = Phase::idle;
+    if (streamed_) {
+      streamed_ = false;
+      return Result::body_end;
+    }
     return Result::request;
   }
   Result fail(int status, const char* reason) noexcept;
@@ -162,6 +187,7 @@ class RequestCodec {
   // even with no bytes left.
   bool execute_again_ = false;
   bool expect_continue_ = false;  // check_head found a 100-continue to send
+  bool streamed_ = false;         // the body in progress is given in pieces
   size_t head_bytes_ = 0;         // header field bytes of the request being parsed
   int error_status_ = 0;          // set by a callback that stops llhttp
   // llhttp refused a request line whose status (400, 501, 505) depends on bytes that have not

@@ -27,10 +27,9 @@ void answer_closing(ConnectionShared& shared, int status, std::string_view body,
   }
 }
 
-}  // namespace
-
-Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec::Head& head,
-              std::string& out) noexcept {
+// The Request a handler sees, from the spans of `b`. False when the field views could not grow.
+[[gnu::always_inline]] inline bool present_request(ConnectionShared& shared, const ReadBuffer& b,
+                                                   const RequestCodec::Head& head) noexcept {
   const char* data = b.data.get();
   size_t count = b.headers.size();
   if (count > shared.headers.size()) {
@@ -38,7 +37,7 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
     try {
       shared.headers.resize(count);
     } catch (const std::bad_alloc&) {
-      return {Answer::Outcome::head_too_big};
+      return false;
     }
   }
   for (size_t i = 0; i < count; ++i) {
@@ -46,41 +45,46 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
     shared.headers[i] = {std::string_view(data + h.name.offset, h.name.length),
                          std::string_view(data + h.value.offset, h.value.length)};
   }
-  std::string_view method(data + b.method.offset, b.method.length);
-  std::string_view body(data + b.body.offset, b.body.length);
-  bool keep_alive = head.keep_alive;
-  Request& request = shared.request;
-  request.set(method, {data + b.target.offset, b.target.length}, head.major, head.minor,
-              {shared.headers.data(), count}, body, keep_alive);
-  Response& response = shared.response;
-  response.clear();
+  shared.request.set({data + b.method.offset, b.method.length},
+                     {data + b.target.offset, b.target.length}, head.major, head.minor,
+                     {shared.headers.data(), count}, {data + b.body.offset, b.body.length},
+                     head.keep_alive);
+  return true;
+}
 
-  bool failed = false;
-  if (head.connect) {
-    // A 2xx to CONNECT would promise a tunnel (RFC 9110 section 9.3.6); we are no proxy.
-    response.status = 501;
-    response.set_header("Content-Type", "text/plain; charset=utf-8");
-    response.body.assign("501 Not Implemented\n");
-  } else {
-    try {
-      shared.handler(request, response);
-    } catch (const std::exception& e) {
-      failed = true;
-      if (shared.error_log) shared.error_log->error("handler failed: ", e.what());
-    } catch (...) {
-      failed = true;
-      if (shared.error_log) shared.error_log->error("handler failed: ", "unknown exception");
-    }
+// Calls `fill` (the handler, or a body reader's end) on a cleared shared.response. True when it
+// threw; reported to the error log.
+template <typename Fill>
+[[gnu::always_inline]] inline bool run_handler(ConnectionShared& shared, Fill&& fill) noexcept {
+  try {
+    fill(shared.response);
+    return false;
+  } catch (const std::exception& e) {
+    if (shared.error_log) shared.error_log->error("handler failed: ", e.what());
+  } catch (...) {
+    if (shared.error_log) shared.error_log->error("handler failed: ", "unknown exception");
   }
+  return true;
+}
+
+// The framing of shared.response and whether the connection closes after it, serialized onto
+// `out`: the part of an answer after the handler.
+[[gnu::always_inline]] inline Answer respond(ConnectionShared& shared, std::string_view method,
+                                             const RequestCodec::Head& head, bool failed,
+                                             bool body_unread, std::string& out) noexcept {
   ++shared.stats.requests;
   if (failed) {
     ++shared.stats.handler_errors;
     answer_closing(shared, 500, "500 Internal Server Error\n", out);
     return {Answer::Outcome::handler_threw};
   }
+  Response& response = shared.response;
+  bool keep_alive = head.keep_alive;
   bool take_over = response.taking_over();
   // Handed over, the connection is the taker's to keep or close: never "Connection: close".
-  bool close = !take_over && (!keep_alive || shared.draining || response.closes_connection());
+  // A body left unread ends the connection: what follows is not a request.
+  bool close =
+      !take_over && (!keep_alive || shared.draining || response.closes_connection() || body_unread);
   using Framing = ResponseContext::Framing;
   Framing framing = Framing::length;
   if (response.streaming() && !take_over) {
@@ -106,12 +110,64 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
     a.chunked = framing == Framing::chunked;
     if (framing == Framing::until_close) close = false;  // the end of the stream closes
   }
-  a.outcome = close ? Answer::Outcome::close : Answer::Outcome::keep_alive;
+  a.outcome = body_unread ? Answer::Outcome::body_unread
+              : close     ? Answer::Outcome::close
+                          : Answer::Outcome::keep_alive;
   return a;
 }
 
+}  // namespace
+
+Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec::Head& head,
+              std::string& out) noexcept {
+  if (!present_request(shared, b, head)) return {Answer::Outcome::head_too_big};
+  Request& request = shared.request;
+  Response& response = shared.response;
+  response.clear();
+  if (head.connect) {
+    // A 2xx to CONNECT would promise a tunnel (RFC 9110 section 9.3.6); we are no proxy.
+    response.status = 501;
+    response.set_header("Content-Type", "text/plain; charset=utf-8");
+    response.body.assign("501 Not Implemented\n");
+    return respond(shared, request.method(), head, false, false, out);
+  }
+  bool failed = run_handler(shared, [&](Response& r) { shared.handler(request, r); });
+  return respond(shared, request.method(), head, failed, false, out);
+}
+
+bool present_head(ConnectionShared& shared, const ReadBuffer& b,
+                  const RequestCodec::Head& head) noexcept {
+  if (!present_request(shared, b, head)) return false;
+  shared.request.set_body_pending(true);
+  return true;
+}
+
+Answer answer_head(ConnectionShared& shared, const RequestCodec::Head& head,
+                   std::string& out) noexcept {
+  Request& request = shared.request;
+  Response& response = shared.response;
+  response.clear();
+  bool failed = run_handler(shared, [&](Response& r) { shared.handler(request, r); });
+  if (!failed && response.reads_body()) return {Answer::Outcome::reads_body};
+  return respond(shared, request.method(), head, failed, true, out);
+}
+
+Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_view method,
+                   const RequestCodec::Head& head, bool stopped, std::string& out) noexcept {
+  shared.response.clear();
+  bool failed = run_handler(shared, [&](Response& r) {
+    reader.end(r);
+    // Only a handler may hand the connection over: the reader has it half read.
+    if (r.taking_over()) r.release_take_over();
+  });
+  return respond(shared, method, head, failed, stopped, out);
+}
+
 void answer_error(ConnectionShared& shared, int status, std::string& out) noexcept {
-  ++shared.stats.client_errors;
+  if (status < 500)
+    ++shared.stats.client_errors;
+  else
+    ++shared.stats.handler_errors;  // a body reader or stream_body that threw
   char body[64];
   std::string_view text = status_text(status);
   size_t n = format_decimal(static_cast<uint64_t>(status), body);

@@ -15,6 +15,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include <httpserver/http.hpp>
 
 #include "buffer_pool.hpp"
 #include "request_codec.hpp"
@@ -31,6 +34,8 @@ struct Answer {
     no_memory,      // nothing answered: close
     head_too_big,   // the field views could not grow: answer 431 (answer_error) and close
     take_over,      // answered: once it is sent, the connection is shared.response's taker's
+    reads_body,     // nothing answered yet: shared.response's BodyReader reads the body
+    body_unread,    // answered with "Connection: close" before the body was read: discard it
   };
   Outcome outcome = Outcome::keep_alive;
   // The body is to come from shared.response's producer: in chunks, or (HTTP/1.0) until the
@@ -43,8 +48,21 @@ struct Answer {
 Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec::Head& head,
               std::string& out) noexcept;
 
+// A request whose handler runs before its body (RequestCodec::Result::head): present_head()
+// fills shared.request from the head, for ServerOptions::stream_body to judge (false: the
+// field views could not grow, answer 431); answer_head() then runs the handler. It answers
+// at once (body_unread), or leaves the answer to the BodyReader it set (reads_body), whose
+// end() answer_body() runs once the body is complete, or when it said stop (`stopped`: the
+// rest is unread). `method` is the request's, kept by the caller: the head is gone by then.
+bool present_head(ConnectionShared& shared, const ReadBuffer& b,
+                  const RequestCodec::Head& head) noexcept;
+Answer answer_head(ConnectionShared& shared, const RequestCodec::Head& head,
+                   std::string& out) noexcept;
+Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_view method,
+                   const RequestCodec::Head& head, bool stopped, std::string& out) noexcept;
+
 // An error of the connection's own (a codec status, 408, 413, 431): "NNN Reason" as
-// text/plain, with "Connection: close". Counted as a client error.
+// text/plain, with "Connection: close". Counted as a client error (a 5xx: a handler's).
 void answer_error(ConnectionShared& shared, int status, std::string& out) noexcept;
 
 }  // namespace hs

@@ -75,6 +75,8 @@ Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Log
       options_(std::move(options)),
       shared_(reactor, options_.limits, std::move(handler), error_log, options_.server_name) {
   shared_.on_closed = [this](Connection& c) { closed(c); };
+  shared_.stream_body = options_.stream_body;
+  shared_.codec_rules.head_first = static_cast<bool>(shared_.stream_body);
   // Sockets handed over (ListenerOptions::fd) are ours from here on, even if another fails.
   std::vector<UniqueFd> handed_over;
   handed_over.emplace_back(options_.listen.fd);

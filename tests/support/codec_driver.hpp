@@ -3,7 +3,8 @@
 // very code a Connection runs), the bytes of every response out, never sent.
 //
 // What it leaves out is what only a socket has: deadlines, backpressure, streamed bodies
-// (a handler that streams gets its head written, and nothing more), lingering. The tests of
+// (a handler that streams gets its head written, and nothing more), lingering; and bodies
+// read as they arrive (with CodecRules::head_first it reads every body whole). The tests of
 // those run a real Server over loopback (tests/integration).
 #pragma once
 
@@ -68,10 +69,15 @@ class CodecDriver {
       in_request_ = in_request_ || codec_.began();
       if (result == RequestCodec::Result::more) return;
       if (result == RequestCodec::Result::error) return fail(codec_.status());
-      if (result == RequestCodec::Result::request)
+      if (result == RequestCodec::Result::request) {
         dispatch();
-      else
+      } else if (result == RequestCodec::Result::head) {
+        // Head first (CodecRules::head_first): every body is read whole, as without it.
+        if (int status = codec_.read_body()) return fail(status);
+        if (codec_.head().expect_continue) out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+      } else {
         out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 // The request grammar with no socket: bytes in, "request", "more", "100 Continue" or an error
-// status out, the same however the bytes are cut, and the same through the common-head parser
-// as through llhttp.
+// status out (and, head first, a head and the pieces of its body), the same however the bytes
+// are cut, and the same through the common-head parser as through llhttp.
 #include "request_codec.hpp"
 
 #include <gtest/gtest.h>
@@ -279,6 +279,114 @@ TEST(RequestCodec, CompactsTheBufferKeepingTheSpansOfTheRequestInProgress) {
   ASSERT_EQ(codec.decode(b), Result::request);
   EXPECT_EQ(text(b, b.body), "ok");
   EXPECT_EQ(text(b, b.headers[0].value), "h");
+}
+
+// Head first: what a connection with a ServerOptions::stream_body sees of `in` cut at `at`,
+// streaming the body of every request whose target starts with "/s" and buffering the others.
+// Each piece is taken and the buffer compacted after every decode(), as a connection does.
+struct HeadFirst {
+  std::vector<std::string> events;  // "head /t", "piece", "end", "request /t", "error N"
+  std::string streamed;
+  std::vector<std::string> buffered;
+};
+
+HeadFirst decode_head_first(std::string_view in, size_t at, size_t max_body = 256) {
+  HeadFirst out;
+  CodecRules rules;
+  rules.max_body_bytes = max_body;
+  rules.head_first = true;
+  RequestCodec codec(rules);
+  ReadBuffer b(1 << 16);
+  for (std::string_view part : {in.substr(0, at), in.substr(at)}) {
+    std::memcpy(b.data.get() + b.length, part.data(), part.size());
+    b.length += part.size();
+    for (bool more = true; more;) {
+      Result r = codec.decode(b);
+      switch (r) {
+        case Result::more:
+          more = false;
+          break;
+        case Result::head: {
+          std::string target = text(b, b.target);
+          out.events.push_back("head " + target);
+          if (target.starts_with("/s")) {
+            codec.stream_body();
+          } else if (int status = codec.read_body()) {
+            out.events.push_back("error " + std::to_string(status));
+            return out;
+          }
+          break;
+        }
+        case Result::body_piece:
+        case Result::body_end:
+          out.streamed += text(b, b.body);
+          if (r == Result::body_end) out.events.push_back("end");
+          break;
+        case Result::request:
+          out.events.push_back("request " + text(b, b.target));
+          out.buffered.push_back(text(b, b.body));
+          break;
+        case Result::continue_100:
+          out.events.push_back("100");
+          break;
+        case Result::error:
+          out.events.push_back("error " + std::to_string(codec.status()));
+          return out;
+      }
+      codec.compact(b);
+    }
+  }
+  return out;
+}
+
+TEST(RequestCodec, HeadFirstStreamsABodyInPiecesAtEverySplitPoint) {
+  std::string body(1000, 0);
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  std::string chunked;
+  for (size_t i = 0; i < body.size(); i += 300) {
+    std::string part = body.substr(i, 300);
+    chunked += (part.size() == 300 ? "12c" : "64") + std::string(";x=y\r\n") + part + "\r\n";
+  }
+  const std::string get = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string by_length =
+      "POST /s HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n" + body + get;
+  const std::string by_chunks =
+      "POST /s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked +
+      "0\r\nT: v\r\n\r\n" + get;
+  const std::vector<std::string> expected = {"head /s", "end", "request /next"};
+  for (const std::string& in : {by_length, by_chunks}) {
+    for (size_t at = 0; at <= in.size(); ++at) {
+      HeadFirst d = decode_head_first(in, at);
+      ASSERT_EQ(d.events, expected) << "split at " << at << " of\n" << in;
+      ASSERT_EQ(d.streamed, body) << "split at " << at;  // past max_body_bytes (256)
+    }
+  }
+}
+
+TEST(RequestCodec, HeadFirstBuffersWhatIsNotStreamedUnderTheSameLimits) {
+  // Buffered: the whole body comes with `request`; 100-continue is the caller's to send.
+  HeadFirst ok = decode_head_first(
+      "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc", 0);
+  EXPECT_EQ(ok.events, (std::vector<std::string>{"head /b", "request /b"}));
+  EXPECT_EQ(ok.buffered, (std::vector<std::string>{"abc"}));
+  // Over max_body_bytes: 413 when the body would be buffered, by length or by chunks.
+  HeadFirst big = decode_head_first(
+      "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 300\r\n\r\n" + std::string(300, 'x'), 0);
+  EXPECT_EQ(big.events, (std::vector<std::string>{"head /b", "error 413"}));
+  HeadFirst chunks =
+      decode_head_first("POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n12c\r\n" +
+                            std::string(300, 'x') + "\r\n0\r\n\r\n",
+                        0);
+  EXPECT_EQ(chunks.events, (std::vector<std::string>{"head /b", "error 413"}));
+  // A bodiless request never stops at its head.
+  EXPECT_EQ(decode_head_first("GET /s HTTP/1.1\r\nHost: h\r\n\r\n", 0).events,
+            (std::vector<std::string>{"request /s"}));
+  // Streamed, the chunk-line bounds still hold.
+  HeadFirst line =
+      decode_head_first("POST /s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;" +
+                            std::string(2000, 'e'),
+                        0);
+  EXPECT_EQ(line.events, (std::vector<std::string>{"head /s", "error 413"}));
 }
 
 }  // namespace

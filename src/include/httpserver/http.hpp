@@ -1,5 +1,5 @@
 // HTTP message types: Request (what a handler reads) and Response (what it fills in), the
-// status texts.
+// readers and writers of bodies that arrive or leave in pieces, the status texts.
 //
 // A Request is a set of views. Method, target, header names and values and the body point into
 // the connection's buffers and stay valid until the handler returns; copy what must live
@@ -54,8 +54,13 @@ class HS_API Request {
   // The first value of the named field, or an empty view when absent.
   std::string_view header(std::string_view name) const noexcept;
   bool has_header(std::string_view name) const noexcept;
-  // The whole body: Content-Length bytes, or the decoded chunks of a chunked body.
+  // The whole body: Content-Length bytes, or the decoded chunks of a chunked body. Empty when
+  // the body is still to come (body_pending()).
   std::string_view body() const noexcept { return body_; }
+  // The body has not been read: this handler runs as soon as the head has arrived
+  // (ServerOptions::stream_body chose so), and reads the body with Response::read_body() or
+  // answers without it.
+  bool body_pending() const noexcept { return body_pending_; }
   // Whether the connection stays open after this request (version and Connection field).
   bool keep_alive() const noexcept { return keep_alive_; }
 
@@ -70,7 +75,9 @@ class HS_API Request {
     header_count_ = headers.size();
     body_ = body;
     keep_alive_ = keep_alive;
+    body_pending_ = false;
   }
+  void set_body_pending(bool pending) noexcept { body_pending_ = pending; }
 
  private:
   // The target past an absolute form's scheme and authority: where the path starts.
@@ -81,6 +88,7 @@ class HS_API Request {
   size_t header_count_ = 0;
   int version_major_ = 1, version_minor_ = 1;
   bool keep_alive_ = true;
+  bool body_pending_ = false;
 };
 
 // What a streaming producer writes through; see Response::stream(). The connection
@@ -113,6 +121,47 @@ using BodyProducer = std::function<void(BodyWriter&)>;
 // already read (the first bytes of the new protocol); it is valid during the call only.
 using TakeOver = std::function<void(int fd, std::string_view already_read)>;
 
+class Response;
+
+// Reads a request body as it arrives, for a handler that asked for it (Response::read_body())
+// and runs before its body (ServerOptions::stream_body). So an upload of any size goes through
+// in the memory of one read buffer, at the pace the reader sets. Called on the reactor's thread,
+// one call at a time.
+class HS_API BodyReader {
+ public:
+  enum class Next : uint8_t {
+    more,   // go on
+    pause,  // no data() until resume(): the server stops reading the connection, and TCP flow
+            // control holds the client back (no deadline runs meanwhile)
+    stop,   // the reader wants no more of the body: end() is called now, and the connection
+            // closes after that response (the rest of the body is discarded, not read as HTTP)
+  };
+
+  virtual ~BodyReader() = default;
+  // The next piece of the body, chunked framing removed; valid during the call only. Pieces
+  // are what each read brought, at most a read buffer's worth.
+  virtual Next data(std::string_view piece) = 0;
+  // The body is complete (or the reader said stop): fill in the response, as a handler does.
+  // It may stream its body; it may not take the connection over. A throw answers 500.
+  virtual void end(Response& response) = 0;
+  // The body will not be complete, and nothing more is called: `status` is what the server
+  // answers (400 or 413 for broken chunked framing, 408 for a client too slow, 500 when data()
+  // threw), or 0 when the client is gone or the server is shutting down.
+  virtual void abort(int status) noexcept { (void)status; }
+
+  // Continues a paused body. On the reactor's thread; resumer() is the same as a function to
+  // call later, or from another thread through Reactor::post, after this reader is gone (then
+  // it does nothing). Harmless when the body is not paused.
+  void resume() const {
+    if (resume_) resume_();
+  }
+  std::function<void()> resumer() const { return resume_; }
+
+ private:
+  friend class Connection;  // the server's, which sets resume_ before the first data()
+  std::function<void()> resume_;
+};
+
 struct ResponseContext;
 
 class HS_API Response {
@@ -134,6 +183,14 @@ class HS_API Response {
   void take_over(TakeOver take) { take_over_ = std::move(take); }
   bool taking_over() const noexcept { return static_cast<bool>(take_over_); }
   TakeOver release_take_over() noexcept { return std::move(take_over_); }
+  // Reads the body of a request that is still to come (Request::body_pending()) through
+  // `reader`, which answers once it is complete (BodyReader::end()); what the handler set here
+  // besides is discarded. A 100 Continue the client waits for is sent now. A handler that runs
+  // before its body and does not call this answers without it: no 100 Continue, and the
+  // connection closes after the response.
+  void read_body(std::shared_ptr<BodyReader> reader) { reader_ = std::move(reader); }
+  bool reads_body() const noexcept { return static_cast<bool>(reader_); }
+  std::shared_ptr<BodyReader> release_reader() noexcept { return std::move(reader_); }
 
   // Sets a field, replacing an earlier one of the same name. Date, Server, Content-Length,
   // Transfer-Encoding and Connection are the server's: set here they are ignored, except
@@ -183,6 +240,7 @@ class HS_API Response {
   uint64_t version_ = 1;               // 0 is never a version: an empty cache's key
   BodyProducer producer_;
   TakeOver take_over_;
+  std::shared_ptr<BodyReader> reader_;
   mutable CacheSlot cache_;
 };
 

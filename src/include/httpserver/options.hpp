@@ -5,10 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace hs {
+
+class Request;
 
 // One listening socket: a TCP address and port, a unix socket, or one handed over already
 // listening (systemd socket activation, a parent process).
@@ -56,6 +59,11 @@ struct ServerOptions {
   size_t max_connections = 10'000;           // more are answered 503 and closed at once
   uint64_t shutdown_timeout_ms = 10'000;     // shutdown() waits this long for busy connections
   std::string server_name = "httpserver";    // the Server field; empty for none
+  // Picks the requests whose handler runs as soon as the head has arrived, before the body,
+  // to read it as it comes (Request::body_pending(), Response::read_body()): uploads past
+  // limits.max_body_bytes, or ones to refuse unread. Called with the head of each request
+  // that has a body. Unset, or false: the body is read whole first, within max_body_bytes.
+  std::function<bool(const Request& head)> stream_body;
 };
 
 // What the connections of one server have done.
