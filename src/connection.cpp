@@ -344,9 +344,9 @@ void Connection::on_head() noexcept {
     streams = shared_.stream_body(shared_.request);
   } catch (const std::exception& e) {
     if (shared_.error_log) shared_.error_log->error("stream_body failed: ", e.what());
-    return fail(500);
+    return fail_handler();
   } catch (...) {
-    return fail(500);
+    return fail_handler();
   }
   if (!streams) {
     if (int status = codec_.read_body()) return fail(status);
@@ -371,7 +371,7 @@ void Connection::on_head() noexcept {
     };
     upload_ = std::move(upload);
   } catch (const std::bad_alloc&) {
-    return fail(503);
+    return fail_handler();
   }
   // The client waits for this before it sends the body, now that someone reads it.
   if (head.expect_continue) out_.append(k100Continue);
@@ -393,12 +393,10 @@ void Connection::deliver(bool last) noexcept {
     } catch (const std::exception& e) {
       if (shared_.error_log) shared_.error_log->error("body reader failed: ", e.what());
       upload.delivering = false;
-      abort_upload(500);
-      return fail(500);
+      return fail_handler();
     } catch (...) {
       upload.delivering = false;
-      abort_upload(500);
-      return fail(500);
+      return fail_handler();
     }
     upload.delivering = false;
   }
@@ -501,6 +499,15 @@ void Connection::fail(int status) noexcept {
   if (parsing_stopped()) return;
   prepare_output();
   answer_error(shared_, status, out_);
+  phase_ = Phase::finishing_unread;
+}
+
+// Code of the host's threw outside a handler (stream_body, a body reader): 500, and close.
+void Connection::fail_handler() noexcept {
+  abort_upload(500);
+  if (parsing_stopped()) return;
+  prepare_output();
+  answer_handler_error(shared_, out_);
   phase_ = Phase::finishing_unread;
 }
 

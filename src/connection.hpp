@@ -152,6 +152,7 @@ class Connection final : public IoHandler, private ListLink {
   void abort_upload(int status) noexcept;
   void resume_upload() noexcept;
   void fail(int status) noexcept;
+  void fail_handler() noexcept;
   void discard_input() noexcept;
   void release_buffers() noexcept;
   // Takes a pooled string before the first append. Inline: on every response's path, and

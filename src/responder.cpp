@@ -74,8 +74,7 @@ template <typename Fill>
                                              bool body_unread, std::string& out) noexcept {
   ++shared.stats.requests;
   if (failed) {
-    ++shared.stats.handler_errors;
-    answer_closing(shared, 500, "500 Internal Server Error\n", out);
+    answer_handler_error(shared, out);
     return {Answer::Outcome::handler_threw};
   }
   Response& response = shared.response;
@@ -163,11 +162,13 @@ Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_vie
   return respond(shared, method, head, failed, stopped, out);
 }
 
+void answer_handler_error(ConnectionShared& shared, std::string& out) noexcept {
+  ++shared.stats.handler_errors;
+  answer_closing(shared, 500, "500 Internal Server Error\n", out);
+}
+
 void answer_error(ConnectionShared& shared, int status, std::string& out) noexcept {
-  if (status < 500)
-    ++shared.stats.client_errors;
-  else
-    ++shared.stats.handler_errors;  // a body reader or stream_body that threw
+  ++shared.stats.client_errors;
   char body[64];
   std::string_view text = status_text(status);
   size_t n = format_decimal(static_cast<uint64_t>(status), body);

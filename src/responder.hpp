@@ -62,7 +62,11 @@ Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_vie
                    const RequestCodec::Head& head, bool stopped, std::string& out) noexcept;
 
 // An error of the connection's own (a codec status, 408, 413, 431): "NNN Reason" as
-// text/plain, with "Connection: close". Counted as a client error (a 5xx: a handler's).
+// text/plain, with "Connection: close". Counted as a client error.
 void answer_error(ConnectionShared& shared, int status, std::string& out) noexcept;
+
+// A 500 for code of the host's that threw outside a handler call (stream_body, a BodyReader's
+// data()), with "Connection: close". Counted as a handler error.
+void answer_handler_error(ConnectionShared& shared, std::string& out) noexcept;
 
 }  // namespace hs

@@ -267,6 +267,8 @@ TEST(BodyReader, IsToldWhyABodyEndsShort) {
     ASSERT_TRUE(c.send(upload_head(5) + "throw"));
     EXPECT_EQ(c.read_response().status, 500);
     EXPECT_EQ(server.call([&] { return (*u.latest)->abort_status; }), 500);
+    EXPECT_EQ(server.stats().handler_errors, 1u);  // the host's code failed, not the client
+    EXPECT_EQ(server.stats().client_errors, 1u);   // the broken chunked framing above
     EXPECT_EQ(roundtrip(server.port(), "GET / HTTP/1.1\r\nHost: a\r\n\r\n").status, 200);
   }
   // A resumer kept past its connection's end does nothing.
