@@ -13,6 +13,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "socket_address.hpp"
+
 namespace hs {
 
 namespace {
@@ -24,41 +26,6 @@ constexpr int kMaxAcceptsPerWakeup = 64;
 [[noreturn]] void fail(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);
 }
-
-struct Address {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  int family = AF_UNSPEC;
-  std::string name;
-};
-
-Address make_address(const std::string& text, uint16_t port, bool ipv6_available) {
-  Address a;
-  std::string host = text == "localhost" ? "127.0.0.1" : text;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = ipv6_available ? "::" : "0.0.0.0";
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    a.length = sizeof *v4;
-    a.family = AF_INET;
-    a.name = host;
-  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    a.length = sizeof *v6;
-    a.family = AF_INET6;
-    a.name = "[" + host + "]";
-  } else {
-    fail(EINVAL, "address '" + text + "' is not a numeric IPv4 or IPv6 address");
-  }
-  return a;
-}
-
-constexpr std::string_view kUnixPrefix = "unix:";
 
 // The port a TCP socket is bound to. Apart from socket_name(): inet_ntop formats with
 // sprintf, whose code a static binary would otherwise page in at every start-up.
@@ -106,13 +73,13 @@ std::string socket_name(int fd, uint16_t* port) {
 
 // A file at `path` left by a server that is gone: a socket that refuses connections. A live
 // one, or anything that is not a socket, is left alone and reported.
-void remove_stale_socket(const std::string& path, const sockaddr_un& addr, socklen_t length) {
+void remove_stale_socket(const std::string& path, const SocketAddress& addr) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return;  // nothing there
   if (!S_ISSOCK(st.st_mode)) fail(EEXIST, "bind unix:" + path + " (a file that is not a socket)");
   UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!probe) fail(errno, "socket");
-  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), length) == 0)
+  if (::connect(probe.get(), addr.get(), addr.length) == 0)
     fail(EADDRINUSE, "bind unix:" + path + " (another server is listening on it)");
   if (errno != ECONNREFUSED) fail(errno, "connect unix:" + path);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail(errno, "unlink unix:" + path);
@@ -159,19 +126,12 @@ void Listener::adopt(int fd) {
 }
 
 void Listener::bind_unix(const ListenerOptions& options) {
-  std::string path = options.address.substr(kUnixPrefix.size());
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path)
-    fail(ENAMETOOLONG, "unix socket path '" + path + "' must have 1 to " +
-                           std::to_string(sizeof addr.sun_path - 1) + " bytes");
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
-  remove_stale_socket(path, addr, length);
+  SocketAddress addr = socket_address(options.address, 0, false);
+  const std::string& path = addr.name;
+  remove_stale_socket(path, addr);
   fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd_) fail(errno, "socket");
-  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), length) != 0)
-    fail(errno, "bind unix:" + path);
+  if (::bind(fd_.get(), addr.get(), addr.length) != 0) fail(errno, "bind unix:" + path);
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
     unix_path_ = path;
@@ -191,7 +151,7 @@ void Listener::bind_tcp(const ListenerOptions& options) {
     UniqueFd probe(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
     ipv6 = static_cast<bool>(probe);
   }
-  Address addr = make_address(options.address, options.port, ipv6);
+  SocketAddress addr = socket_address(options.address, options.port, ipv6);
   fd_.reset(::socket(addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd_) fail(errno, "socket");
   int on = 1, off = 0;

@@ -3,15 +3,12 @@
 // SIGTERM and SIGINT are blocked in every thread and read from a signalfd by the first
 // reactor, so they arrive as ordinary events: the server drains and the process exits 0, also
 // as PID 1 in a container (where the kernel delivers no default-action signal).
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +31,7 @@
 
 #include "admin.hpp"
 #include "config.hpp"
+#include "socket_address.hpp"
 #include "unique_fd.hpp"
 
 extern char** environ;
@@ -59,37 +57,21 @@ int healthcheck(const Config& config) {
   // the tutorial's catch-all handler answers 200 like any path).
   const hs::ListenerOptions& target = config.admin ? *config.admin : config.server.listen;
   const char* path = config.admin ? "/livez" : "/healthz";
-  std::string host = target.address;
-  if (host.empty() || host == "::" || host == "0.0.0.0" || host == "localhost") host = "127.0.0.1";
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  sockaddr_storage storage{};
-  socklen_t length;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  auto* un = reinterpret_cast<sockaddr_un*>(&storage);
-  if (host.rfind("unix:", 0) == 0 && host.size() - 5 < sizeof un->sun_path) {
-    un->sun_family = AF_UNIX;
-    std::memcpy(un->sun_path, host.data() + 5, host.size() - 5);
-    length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + host.size() - 5 + 1);
-  } else if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(target.port);
-    length = sizeof *v4;
-  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(target.port);
-    length = sizeof *v6;
-  } else {
-    std::fprintf(stderr, "healthcheck: bad address %s\n", host.c_str());
+  hs::SocketAddress address;
+  try {
+    address = hs::local_address(target.address, target.port);
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "healthcheck: %s\n", e.what());
     return 1;
   }
-  hs::UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const std::string& host = address.name;
+  hs::UniqueFd fd(::socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return 1;
   auto wait = [&](short events) {
     pollfd p{fd.get(), events, 0};
     return ::poll(&p, 1, 2000) == 1 && !(p.revents & (POLLERR | POLLNVAL));
   };
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+  if (::connect(fd.get(), address.get(), address.length) != 0) {
     if (errno != EINPROGRESS || !wait(POLLOUT)) {
       std::fprintf(stderr, "healthcheck: cannot connect to %s:%u\n", host.c_str(), target.port);
       return 1;
