@@ -195,81 +195,22 @@ size_t plain_run(std::string_view s, size_t i) noexcept {
   return j - i;
 }
 
-// The inside of Go's strconv.Quote.
-void escape_go(std::string& out, std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    if (size_t run = plain_run(s, i); run != 0) {
-      out.append(s.data() + i, run);
-      i += run;
-      continue;
-    }
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out.append("\\\"");
-          break;
-        case '\\':
-          out.append("\\\\");
-          break;
-        case '\a':
-          out.append("\\a");
-          break;
-        case '\b':
-          out.append("\\b");
-          break;
-        case '\f':
-          out.append("\\f");
-          break;
-        case '\n':
-          out.append("\\n");
-          break;
-        case '\r':
-          out.append("\\r");
-          break;
-        case '\t':
-          out.append("\\t");
-          break;
-        case '\v':
-          out.append("\\v");
-          break;
-        default:
-          if (c < 0x20 || c == 0x7f) {
-            append_hex(out, "\\x", c, 2);
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-      continue;
-    }
-    uint32_t code;
-    size_t length = decode_utf8(s, i, code);
-    if (length == 0) {
-      append_hex(out, "\\x", c, 2);  // one invalid byte at a time, as Go does
-      ++i;
-    } else if (printable(code)) {
-      out.append(s.substr(i, length));
-      i += length;
-    } else {
-      if (code < 0x10000) {
-        append_hex(out, "\\u", code, 4);
-      } else {
-        append_hex(out, "\\U", code, 8);
-      }
-      i += length;
-    }
-  }
-}
+// The inside of a quoted string in one of the two formats logrus writes: Go's strconv.Quote
+// (text) or a JSON string as Go's encoding/json writes it (HTML escaping on, as logrus leaves
+// it). Both copy printable ASCII in runs and differ only in what they escape, and how.
+enum class Quoting { go, json };
 
-// The inside of a JSON string as Go's encoding/json writes it (HTML escaping on, as logrus
-// leaves it).
-void escape_json(std::string& out, std::string_view s) {
+template <Quoting kQuoting>
+void escape(std::string& out, std::string_view s) {
+  constexpr bool go = kQuoting == Quoting::go;
   for (size_t i = 0; i < s.size();) {
     if (size_t run = plain_run(s, i); run != 0) {
       // '<', '>' and '&' are printable but escaped by encoding/json: stop the run there.
-      size_t end = i;
-      while (end < i + run && s[end] != '<' && s[end] != '>' && s[end] != '&') ++end;
+      size_t end = i + run;
+      if (!go)
+        end = std::find_if(s.begin() + i, s.begin() + end,
+                           [](char c) { return c == '<' || c == '>' || c == '&'; }) -
+              s.begin();
       if (end != i) {
         out.append(s.data() + i, end - i);
         i = end;
@@ -278,51 +219,71 @@ void escape_json(std::string& out, std::string_view s) {
     }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
+      // The short escapes: JSON has \n \r \t of Go's seven.
+      const char* short_escape = nullptr;
       switch (c) {
         case '"':
-          out.append("\\\"");
+          short_escape = "\\\"";
           break;
         case '\\':
-          out.append("\\\\");
+          short_escape = "\\\\";
           break;
         case '\n':
-          out.append("\\n");
+          short_escape = "\\n";
           break;
         case '\r':
-          out.append("\\r");
+          short_escape = "\\r";
           break;
         case '\t':
-          out.append("\\t");
+          short_escape = "\\t";
           break;
-        case '<':
-        case '>':
-        case '&':
-          append_hex(out, "\\u", c, 4);
+        case '\a':
+          short_escape = go ? "\\a" : nullptr;
           break;
-        default:
-          if (c < 0x20) {
-            append_hex(out, "\\u", c, 4);
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
+        case '\b':
+          short_escape = go ? "\\b" : nullptr;
+          break;
+        case '\f':
+          short_escape = go ? "\\f" : nullptr;
+          break;
+        case '\v':
+          short_escape = go ? "\\v" : nullptr;
+          break;
       }
+      if (short_escape != nullptr)
+        out.append(short_escape);
+      else if (go && (c < 0x20 || c == 0x7f))
+        append_hex(out, "\\x", c, 2);
+      else if (!go && (c < 0x20 || c == '<' || c == '>' || c == '&'))
+        append_hex(out, "\\u", c, 4);
+      else
+        out.push_back(static_cast<char>(c));
       ++i;
       continue;
     }
     uint32_t code;
     size_t length = decode_utf8(s, i, code);
-    if (length == 0) {
-      out.append("\\ufffd");
+    if (length == 0) {  // one invalid byte at a time, as Go does
+      if (go)
+        append_hex(out, "\\x", c, 2);
+      else
+        out.append("\\ufffd");
       ++i;
-    } else if (code == 0x2028 || code == 0x2029) {
-      append_hex(out, "\\u", code, 4);
-      i += length;
-    } else {
-      out.append(s.substr(i, length));
-      i += length;
+      continue;
     }
+    bool verbatim = go ? printable(code) : code != 0x2028 && code != 0x2029;
+    if (verbatim)
+      out.append(s.substr(i, length));
+    else if (code < 0x10000)
+      append_hex(out, "\\u", code, 4);
+    else
+      append_hex(out, "\\U", code, 8);  // Go only: JSON escapes no code point that high
+    i += length;
   }
 }
+
+void escape_go(std::string& out, std::string_view s) { escape<Quoting::go>(out, s); }
+void escape_json(std::string& out, std::string_view s) { escape<Quoting::json>(out, s); }
 
 }  // namespace
 
