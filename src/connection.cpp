@@ -18,6 +18,9 @@ namespace {
 // A read buffer with less room than this is compacted (or grown) before the next read.
 constexpr size_t kMinReadRoom = 1024;
 
+// As many free codecs as the buffer pool keeps free read buffers.
+constexpr size_t kMaxFreeCodecs = 1024;
+
 // The most a streamed request body's read buffer grows to (see read_some()).
 constexpr size_t kUploadReadBytes = 64 * 1024;
 
@@ -89,10 +92,11 @@ ConnectionShared::ConnectionShared(Reactor& r, const Limits& l, Handler h, Logge
   codec_rules.max_body_bytes = l.max_body_bytes;
   codec_rules.max_chunk_line_bytes = l.max_chunk_line_bytes;
   codec_rules.max_chunk_extension_bytes = l.max_chunk_extension_bytes;
+  free_codecs.reserve(kMaxFreeCodecs);
 }
 
 Connection::Connection(ConnectionShared& shared, UniqueFd fd)
-    : shared_(shared), fd_(std::move(fd)), slot_(fd_.get()), codec_(shared.codec_rules) {
+    : shared_(shared), fd_(std::move(fd)), slot_(fd_.get()) {
   ++shared_.stats.accepted;
   // Edge-triggered for both directions: registered once, never modified. Backpressure is
   // "do not read", not an epoll_ctl call.
@@ -199,9 +203,9 @@ void Connection::serve() noexcept {
 }
 
 bool Connection::read_some() noexcept {
-  if (!in_) in_ = shared_.pool.get_read();
+  if (!in_) take_buffers();
   if (in_->capacity - in_->length < kMinReadRoom && !make_room()) {
-    fail(codec_.in_body() ? 413 : 431);
+    fail(codec_->in_body() ? 413 : 431);
     return false;
   }
   size_t room = in_->capacity - in_->length;
@@ -215,7 +219,7 @@ bool Connection::read_some() noexcept {
     // Edge-triggered epoll reports bytes that arrive after this read as a new edge.
     // Not once the peer has shut down: its EOF came with this edge and no other edge follows.
     if (static_cast<size_t>(n) < room && peer_ == Peer::readable) peer_ = Peer::drained;
-    if (codec_.in_body() && state_ == State::reading)
+    if (codec_->in_body() && state_ == State::reading)
       enter(State::reading, shared_.limits.header_timeout_ms);  // body progress re-arms
     // A body read as it arrives, from a client that fills every read: larger reads, fewer
     // calls. The buffer doubles up to 64 KiB, once per upload; the pool does not keep it.
@@ -225,7 +229,7 @@ bool Connection::read_some() noexcept {
   if (n == 0) {
     peer_ = Peer::gone;
     // A refused request line that will not be finished now.
-    if (codec_.finish() == RequestCodec::Result::error) fail(codec_.status());
+    if (codec_->finish() == RequestCodec::Result::error) fail(codec_->status());
   } else {
     peer_ = Peer::drained;
     if (errno != EAGAIN) close();  // ECONNRESET and friends
@@ -238,7 +242,7 @@ bool Connection::read_some() noexcept {
 // the codec holds no pointer into our buffer across calls.
 bool Connection::make_room() noexcept {
   ReadBuffer& b = *in_;
-  codec_.compact(b);
+  codec_->compact(b);
   if (b.capacity - b.length >= kMinReadRoom) return true;
 
   // Still full: the head or a Content-Length body is larger than the buffer. Grow, within
@@ -252,7 +256,7 @@ bool Connection::make_room() noexcept {
 // keeps the connection.
 [[gnu::always_inline]] inline void Connection::dispatch() noexcept {
   prepare_output();
-  Answer a = answer(shared_, *in_, codec_.head(), out_);
+  Answer a = answer(shared_, *in_, codec_->head(), out_);
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
   phase_ = Phase::kept_alive;
   if (a.streams) start_stream(a.chunked);
@@ -305,8 +309,8 @@ void Connection::start_stream(bool chunked) noexcept {
 // Answers each request the codec finds, in order, while the client keeps up with the answers.
 void Connection::parse() noexcept {
   while (takes_requests() && !backpressured() && !closed()) {
-    RequestCodec::Result result = codec_.decode(*in_);
-    if (codec_.began()) begin_request();
+    RequestCodec::Result result = codec_->decode(*in_);
+    if (codec_->began()) begin_request();
     switch (result) {
       case RequestCodec::Result::more:
         return;
@@ -318,7 +322,7 @@ void Connection::parse() noexcept {
         out_.append(k100Continue);
         break;
       case RequestCodec::Result::error:
-        return fail(codec_.status());
+        return fail(codec_->status());
       case RequestCodec::Result::head:
         on_head();
         break;
@@ -337,7 +341,7 @@ void Connection::parse() noexcept {
 // A request with a body, its head complete (the codec stops there when the server has a
 // stream_body): read the body whole first, or run the handler now.
 void Connection::on_head() noexcept {
-  const RequestCodec::Head& head = codec_.head();
+  const RequestCodec::Head& head = codec_->head();
   if (!present_head(shared_, *in_, head)) return fail(431);
   bool streams = false;
   try {
@@ -349,14 +353,14 @@ void Connection::on_head() noexcept {
     return fail_handler();
   }
   if (!streams) {
-    if (int status = codec_.read_body()) return fail(status);
+    if (int status = codec_->read_body()) return fail(status);
     if (head.expect_continue) {
       prepare_output();
       out_.append(k100Continue);
     }
     return;
   }
-  codec_.stream_body();
+  codec_->stream_body();
   prepare_output();
   Answer a = answer_head(shared_, head, out_);
   if (a.outcome != Answer::Outcome::reads_body) return conclude(a);
@@ -410,7 +414,7 @@ void Connection::finish_upload(bool stopped) noexcept {
   std::unique_ptr<Upload> upload = std::move(upload_);
   *upload->handle = nullptr;
   prepare_output();
-  Answer a = answer_body(shared_, *upload->reader, upload->method, codec_.head(), stopped, out_);
+  Answer a = answer_body(shared_, *upload->reader, upload->method, codec_->head(), stopped, out_);
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
   phase_ = Phase::kept_alive;
   if (a.streams) start_stream(a.chunked);
@@ -592,7 +596,7 @@ void Connection::discard_input() noexcept {
 void Connection::on_timeout() noexcept {
   ++shared_.stats.timeouts;
   abort_upload(408);
-  if (state_ == State::reading && codec_.in_head()) {
+  if (state_ == State::reading && codec_ && codec_->in_head()) {
     // Bytes came but no complete head: tell the client why before closing (RFC 9110 15.5.9).
     fail(408);
     write_out();
@@ -615,9 +619,27 @@ void Connection::take_pooled_output() noexcept {
   if (pooled.capacity() > out_.capacity()) out_.swap(pooled);
 }
 
+// A read buffer and a codec to parse it, from the pools (allocated when they are empty).
+void Connection::take_buffers() {
+  in_ = shared_.pool.get_read();
+  if (shared_.free_codecs.empty()) {
+    codec_ = std::make_unique<RequestCodec>(shared_.codec_rules);
+  } else {
+    codec_ = std::move(shared_.free_codecs.back());
+    shared_.free_codecs.pop_back();
+  }
+}
+
 void Connection::release_buffers() noexcept {
   if (in_) shared_.pool.put_read(std::move(in_));
   in_.reset();
+  if (codec_) {
+    if (!codec_->at_rest()) codec_->reset();
+    if (shared_.free_codecs.size() < kMaxFreeCodecs) {
+      shared_.free_codecs.push_back(std::move(codec_));  // capacity reserved: no allocation
+    }
+    codec_.reset();
+  }
   if (out_.capacity() >= 64 && out_sent_ == out_.size()) {
     shared_.pool.put_output(out_);
     out_sent_ = 0;

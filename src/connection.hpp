@@ -69,9 +69,12 @@ struct ConnectionShared {
   List reading, idle, writing, lingering;  // by state, each ordered by deadline
   BufferPool pool;
   DateCache date;
-  Request request;              // filled for each request in turn
-  Response response;            // reused: its strings keep their capacity
-  CodecRules codec_rules;       // `limits` as the request codecs apply them, and the Host memo
+  Request request;         // filled for each request in turn
+  Response response;       // reused: its strings keep their capacity
+  CodecRules codec_rules;  // `limits` as the request codecs apply them, and the Host memo
+  // Codecs not in use. A connection holds one only while it holds a read buffer, so an idle
+  // connection costs no parser state; nor does a warm server allocate one per request.
+  std::vector<std::unique_ptr<RequestCodec>> free_codecs;
   std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
   ConnectionStats stats;
   bool draining = false;  // every response says "Connection: close"
@@ -154,6 +157,7 @@ class Connection final : public IoHandler, private ListLink {
   void fail(int status) noexcept;
   void fail_handler() noexcept;
   void discard_input() noexcept;
+  void take_buffers();
   void release_buffers() noexcept;
   // Takes a pooled string before the first append. Inline: on every response's path, and
   // nearly always a test that finds one already there.
@@ -186,7 +190,7 @@ class Connection final : public IoHandler, private ListLink {
   Peer peer_ = Peer::drained;
   bool pumping_ = false;  // inside the producer: a wake-up only asks for another round
   bool rewake_ = false;
-  RequestCodec codec_;
+  std::unique_ptr<RequestCodec> codec_;  // held with in_, from the shared free list
   std::unique_ptr<ReadBuffer> in_;
   std::string out_;
   size_t out_sent_ = 0;

@@ -120,6 +120,19 @@ RequestCodec::RequestCodec(CodecRules& rules) noexcept : rules_(rules) {
   parser()->data = this;
 }
 
+void RequestCodec::reset() noexcept {
+  llhttp_init(parser(), HTTP_REQUEST, &kSettings);
+  parser()->data = this;
+  in_ = nullptr;
+  head_ = Head{};
+  phase_ = Phase::idle;
+  pause_ = Pause::none;
+  began_ = in_field_ = in_value_ = execute_again_ = expect_continue_ = streamed_ = false;
+  head_bytes_ = 0;
+  error_status_ = refused_error_ = status_ = 0;
+  reason_ = "";
+}
+
 RequestCodec::Result RequestCodec::decode_slow(ReadBuffer& b, bool common_declined) noexcept {
   in_ = &b;
   if (phase_ == Phase::failed) return Result::error;

@@ -104,6 +104,14 @@ class RequestCodec {
   // After `head`: the body comes in pieces, held to no size limit (the reader decides).
   void stream_body() noexcept;
 
+  // Between requests, with nothing half parsed: a connection that goes idle can give the
+  // codec to another without reset().
+  bool at_rest() const noexcept {
+    return phase_ == Phase::idle && refused_error_ == 0 && !streamed_;
+  }
+  // Back to the state of a new codec, wherever it stood.
+  void reset() noexcept;
+
   // Drops the bytes no span of the request in progress needs any more from the front of `b`,
   // moving the unparsed bytes down after the kept ones.
   void compact(ReadBuffer& b) const noexcept;

@@ -106,5 +106,35 @@ TEST(Persistence, ClosesWhenTheClientShutsDownItsWritingSideAfterTheAnswer) {
   expect_clean_shutdown(server);
 }
 
+TEST(Persistence, AConnectionLeftHalfwayThroughARequestLeavesNothingToTheNext) {
+  // An idle connection gives its parser back for others to use. Each of these is abandoned
+  // mid-request, then a connection opened after it must be parsed from a clean start.
+  Recorder recorder;
+  TestServer server(TestServer::loopback(), recorder.handler());
+  const char* abandoned[] = {
+      "GE",                                                          // a method cut short
+      "FROB / HTT",                                                  // a refused line being judged
+      "GET /x HTTP/1.1\r\nHost: a\r\nX-Long: abc",                   // fields still arriving
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nabc",  // a body by length
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+  };
+  for (const char* bytes : abandoned) {
+    {
+      Client gone(server.port());
+      ASSERT_TRUE(gone.send(bytes));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // After a complete request too, so that the parser went back idle and was reused.
+    for (int i = 0; i < 2; ++i) {
+      ParsedResponse r = roundtrip(server.port(), "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      EXPECT_EQ(r.status, 200) << "after: " << bytes;
+      EXPECT_EQ(r.body, "/next");
+    }
+  }
+  EXPECT_EQ(server.stats().requests, 10u);  // none of the abandoned ones reached the handler
+  expect_clean_shutdown(server);
+}
+
 }  // namespace
 }  // namespace hs::test
