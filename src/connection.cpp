@@ -196,6 +196,8 @@ bool Connection::read_some() noexcept {
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
     in_->length += static_cast<size_t>(n);
+    shared_.stats.traffic.bytes_read += static_cast<uint64_t>(n);
+    if (shared_.time_requests) timer_.read_at(monotonic_ns());
     // A short read means the socket is drained: skip the read that would only say EAGAIN.
     // Edge-triggered epoll reports bytes that arrive after this read as a new edge.
     // Not once the peer has shut down: its EOF came with this edge and no other edge follows.
@@ -235,6 +237,7 @@ bool Connection::make_room() noexcept {
 [[gnu::always_inline]] inline void Connection::dispatch() noexcept {
   prepare_output();
   Answer a = answer(shared_, *in_, codec_.head(), out_);
+  account(a);
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
   phase_ = Phase::kept_alive;
   if (a.streams) start_stream(a.chunked);
@@ -339,6 +342,7 @@ void Connection::pump() noexcept {
 
 void Connection::finish_stream() noexcept {
   bool chunked = stream_->chunked;
+  if (shared_.time_requests) timer_.ended(out_.size());
   stream_->connection = nullptr;
   stream_.reset();
   // HTTP/1.0 has no chunks: closing the connection ends the body.
@@ -361,6 +365,7 @@ void Connection::wake_stream() noexcept {
 // input may remain: the connection lingers before closing.
 void Connection::fail(int status) noexcept {
   if (parsing_stopped()) return;
+  count_response(shared_.stats.traffic, method_read(), status);
   prepare_output();
   answer_error(shared_, status, out_);
   phase_ = Phase::finishing_unread;
@@ -373,6 +378,7 @@ bool Connection::write_out() noexcept {
     ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, left, MSG_NOSIGNAL);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
+      shared_.stats.traffic.bytes_written += static_cast<uint64_t>(n);
       progressed = true;
       // A short write means the socket buffer is full: the next send would say EAGAIN.
       if (static_cast<size_t>(n) < left) break;
@@ -383,6 +389,8 @@ bool Connection::write_out() noexcept {
     close();  // EPIPE, ECONNRESET: the client is gone
     return false;
   }
+  if (shared_.time_requests && progressed && timer_.completes(out_sent_))
+    timer_.sent(out_sent_, monotonic_ns(), shared_.stats.traffic);
   if (out_sent_ == out_.size()) {
     out_.clear();
     out_sent_ = 0;
@@ -432,7 +440,10 @@ void Connection::discard_input() noexcept {
   char sink[4096];
   for (;;) {
     ssize_t n = ::read(fd_.get(), sink, sizeof sink);
-    if (n > 0) continue;
+    if (n > 0) {
+      shared_.stats.traffic.bytes_read += static_cast<uint64_t>(n);
+      continue;
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
     close();  // EOF or error: the client has everything we sent
@@ -442,6 +453,24 @@ void Connection::discard_input() noexcept {
 
 void Connection::on_timeout() noexcept {
   ++shared_.stats.timeouts;
+  TrafficStats::Timeouts& kind = shared_.stats.traffic.timeouts;
+  switch (state_) {
+    case State::reading:
+      ++(codec_.in_body() ? kind.body : kind.header);
+      break;
+    case State::idle:
+      ++kind.idle;
+      break;
+    case State::writing:
+      ++kind.write;
+      break;
+    case State::lingering:
+      ++kind.linger;
+      break;
+    case State::streaming:
+    case State::closed:
+      break;
+  }
   if (state_ == State::reading && codec_.in_head()) {
     // Bytes came but no complete head: tell the client why before closing (RFC 9110 15.5.9).
     fail(408);
@@ -457,6 +486,13 @@ void Connection::drain() noexcept {
   char byte;
   if (!busy && fd_ && ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1) busy = true;
   if (!busy || state_ == State::lingering) close();
+}
+
+std::string_view Connection::method_read() const noexcept {
+  // The codec resets the spans when a request begins: this is the current one's, possibly
+  // cut short (a partial method counts as another method).
+  if (!in_) return {};
+  return {in_->data.get() + in_->method.offset, in_->method.length};
 }
 
 void Connection::take_pooled_output() noexcept {
@@ -498,6 +534,7 @@ void Connection::hand_off() noexcept {
 void Connection::close() noexcept {
   if (closed()) return;
   enter(State::closed, 0);
+  timer_.forget();
   take_.reset();  // a response that was to hand over, never sent: the client is gone
   if (stream_) {
     stream_->connection = nullptr;  // its waker becomes a no-op

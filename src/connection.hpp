@@ -46,6 +46,7 @@
 #include "request_codec.hpp"
 #include "responder.hpp"
 #include "serialize.hpp"
+#include "traffic.hpp"
 #include "unique_fd.hpp"
 
 namespace hs {
@@ -71,9 +72,20 @@ struct ConnectionShared {
   CodecRules codec_rules;       // `limits` as the request codecs apply them, and the Host memo
   std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
   ConnectionStats stats;
-  bool draining = false;  // every response says "Connection: close"
+  bool time_requests = false;  // ServerOptions::time_requests
+  bool draining = false;       // every response says "Connection: close"
   std::function<void(Connection&)> on_closed;
 };
+
+// Counts what answer() produced in shared.stats.traffic (method, status class); false when
+// it produced no response. The connection calls it after each answer(), and so does the
+// hot-path benchmark, so that it measures what a server runs.
+inline bool count_answer(ConnectionShared& shared, const Answer& a) noexcept {
+  if (a.outcome == Answer::Outcome::no_memory || a.outcome == Answer::Outcome::head_too_big)
+    return false;
+  count_response(shared.stats.traffic, shared.request.method(), shared.response.status);
+  return true;
+}
 
 // A Connection is the ListLink of its state's deadline list (as an h2o socket embeds its
 // links), so the owner gets from a list entry back to the connection without a lookup.
@@ -151,6 +163,12 @@ class Connection final : public IoHandler, private ListLink {
     if (out_.empty() && out_.capacity() < 64) take_pooled_output();
   }
   void take_pooled_output() noexcept;
+  // After answer(): counts it, and notes where its response ends for the duration histogram.
+  void account(const Answer& a) noexcept {
+    if (count_answer(shared_, a) && shared_.time_requests)
+      timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+  }
+  std::string_view method_read() const noexcept;  // of the request in progress, or empty
 
   // The conditions serve() and parse() decide by.
   bool parsing_stopped() const noexcept { return phase_ >= Phase::finishing; }
@@ -178,6 +196,7 @@ class Connection final : public IoHandler, private ListLink {
   size_t out_sent_ = 0;
   std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
   std::unique_ptr<TakeOver> take_;  // set once a response hands the connection over
+  ResponseTimer timer_;             // with shared_.time_requests only
 };
 
 }  // namespace hs

@@ -75,6 +75,7 @@ Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Log
       options_(std::move(options)),
       shared_(reactor, options_.limits, std::move(handler), error_log, options_.server_name) {
   shared_.on_closed = [this](Connection& c) { closed(c); };
+  shared_.time_requests = options_.time_requests;
   // Sockets handed over (ListenerOptions::fd) are ours from here on, even if another fails.
   std::vector<UniqueFd> handed_over;
   handed_over.emplace_back(options_.listen.fd);
@@ -141,7 +142,8 @@ void Server::Impl::refuse(UniqueFd fd) noexcept {
   } catch (const std::bad_alloc&) {
     return;
   }
-  ::send(fd.get(), refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t n = ::send(fd.get(), refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n > 0) shared_.stats.traffic.bytes_written += static_cast<uint64_t>(n);
 }
 
 void Server::Impl::closed(Connection& connection) noexcept {
