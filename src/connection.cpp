@@ -113,6 +113,9 @@ void Connection::enter(State state, uint64_t timeout_ms) noexcept {
     case State::reading:
       list = &shared_.reading;
       break;
+    case State::reading_body:
+      list = &shared_.reading_body;
+      break;
     case State::idle:
       list = &shared_.idle;
       break;
@@ -202,8 +205,8 @@ bool Connection::read_some() noexcept {
     // Edge-triggered epoll reports bytes that arrive after this read as a new edge.
     // Not once the peer has shut down: its EOF came with this edge and no other edge follows.
     if (static_cast<size_t>(n) < room && peer_ == Peer::readable) peer_ = Peer::drained;
-    if (codec_.in_body() && state_ == State::reading)
-      enter(State::reading, shared_.limits.header_timeout_ms);  // body progress re-arms
+    if (codec_.in_body() && (state_ == State::reading || state_ == State::reading_body))
+      await_body();  // progress re-arms
     return true;
   }
   if (n == 0) {
@@ -236,6 +239,7 @@ bool Connection::make_room() noexcept {
 // keeps the connection.
 [[gnu::always_inline]] inline void Connection::dispatch() noexcept {
   prepare_output();
+  count_request();
   Answer a = answer(shared_, *in_, codec_.head(), out_);
   account(a);
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
@@ -423,7 +427,11 @@ void Connection::settle() noexcept {
   }
   if (peer_ == Peer::gone) return close();  // everything the client sent is answered (or cut short)
   if (phase_ == Phase::in_request || has_unparsed()) {
-    if (state_ != State::reading) enter(State::reading, shared_.limits.header_timeout_ms);
+    if (codec_.in_body()) {
+      if (state_ != State::reading_body) await_body();
+    } else if (state_ != State::reading) {
+      enter(State::reading, shared_.limits.header_timeout_ms);
+    }
     return;
   }
   // Idle: nothing buffered, nothing to send. Give the buffers back to the pool.
@@ -456,7 +464,10 @@ void Connection::on_timeout() noexcept {
   TrafficStats::Timeouts& kind = shared_.stats.traffic.timeouts;
   switch (state_) {
     case State::reading:
-      ++(codec_.in_body() ? kind.body : kind.header);
+      ++kind.header;
+      break;
+    case State::reading_body:
+      ++kind.body;
       break;
     case State::idle:
       ++kind.idle;
@@ -471,8 +482,9 @@ void Connection::on_timeout() noexcept {
     case State::closed:
       break;
   }
-  if (state_ == State::reading && codec_.in_head()) {
-    // Bytes came but no complete head: tell the client why before closing (RFC 9110 15.5.9).
+  if ((state_ == State::reading && codec_.in_head()) || state_ == State::reading_body) {
+    // Bytes came but no complete request: tell the client why before closing (RFC 9110
+    // section 15.5.9).
     fail(408);
     write_out();
   }

@@ -16,8 +16,9 @@
 // States and their deadlines (all connections in one state share a timeout, so each state's
 // list is ordered by deadline):
 //   reading    a request has begun, or none has been answered yet: header_timeout, from the
-//              first byte (408 on expiry if any byte came, else a silent close); re-armed by
-//              progress while a body arrives
+//              first byte (408 on expiry if any byte came, else a silent close)
+//   reading_body  the head is complete, its body is arriving: body_timeout, re-armed by every
+//              read that brings bytes (408 on expiry)
 //   idle       between requests on a kept-alive connection: idle_timeout, silent close
 //   writing    output the client is not reading fast enough: write_timeout, re-armed by progress
 //   streaming  a streamed response waits for its producer (Response::stream): no deadline,
@@ -64,7 +65,7 @@ struct ConnectionShared {
   Logger* error_log;  // handler exceptions are reported here; may be null
   std::string server_name;
 
-  List reading, idle, writing, lingering;  // by state, each ordered by deadline
+  List reading, reading_body, idle, writing, lingering;  // by state, each ordered by deadline
   BufferPool pool;
   DateCache date;
   Request request;              // filled for each request in turn
@@ -74,6 +75,9 @@ struct ConnectionShared {
   ConnectionStats stats;
   bool time_requests = false;  // ServerOptions::time_requests
   bool draining = false;       // every response says "Connection: close"
+  // The request being answered is its connection's last (Limits::max_requests_per_connection):
+  // its response says "Connection: close". Set by the connection before each answer().
+  bool last_request = false;
   std::function<void(Connection&)> on_closed;
 };
 
@@ -91,7 +95,7 @@ inline bool count_answer(ConnectionShared& shared, const Answer& a) noexcept {
 // links), so the owner gets from a list entry back to the connection without a lookup.
 class Connection final : public IoHandler, private ListLink {
  public:
-  enum class State { reading, idle, writing, lingering, streaming, closed };
+  enum class State { reading, reading_body, idle, writing, lingering, streaming, closed };
 
   // Registers `fd` with the reactor. Check closed() afterwards: registration can fail.
   Connection(ConnectionShared& shared, UniqueFd fd);
@@ -169,6 +173,13 @@ class Connection final : public IoHandler, private ListLink {
       timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
   }
   std::string_view method_read() const noexcept;  // of the request in progress, or empty
+  // Before answer(): whether this request is the last the connection takes.
+  void count_request() noexcept {
+    uint64_t limit = shared_.limits.max_requests_per_connection;
+    shared_.last_request = limit != 0 && ++answered_ >= limit;
+  }
+  // The head is complete and its body is still arriving: the body's deadline, not the head's.
+  void await_body() noexcept { enter(State::reading_body, shared_.limits.body_timeout_ms); }
 
   // The conditions serve() and parse() decide by.
   bool parsing_stopped() const noexcept { return phase_ >= Phase::finishing; }
@@ -197,6 +208,7 @@ class Connection final : public IoHandler, private ListLink {
   std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
   std::unique_ptr<TakeOver> take_;  // set once a response hands the connection over
   ResponseTimer timer_;             // with shared_.time_requests only
+  uint64_t answered_ = 0;           // requests answered, for max_requests_per_connection
 };
 
 }  // namespace hs

@@ -80,7 +80,8 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
   }
   bool take_over = response.taking_over();
   // Handed over, the connection is the taker's to keep or close: never "Connection: close".
-  bool close = !take_over && (!keep_alive || shared.draining || response.closes_connection());
+  bool close = !take_over && (!keep_alive || shared.draining || shared.last_request ||
+                              response.closes_connection());
   using Framing = ResponseContext::Framing;
   Framing framing = Framing::length;
   if (response.streaming() && !take_over) {

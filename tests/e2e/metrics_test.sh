@@ -14,28 +14,11 @@
 #
 # usage: metrics_test.sh  (HTTPSERVER names the binary)
 set -euo pipefail
-bin=${HTTPSERVER:?HTTPSERVER must name the httpserver binary}
-# Debian's interpreter, where apt puts the parser (a python3 earlier in PATH may not have it).
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
+source "$(dirname "$0")/serve.sh"
 "$py" -c 'import prometheus_client.parser' 2>/dev/null ||
   { echo "SKIP: python3-prometheus-client missing (./dev test installs it)"; exit 77; }
-dir=$(mktemp -d /tmp/httpserver-metrics.XXXXXX)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; sed 's/^/  server| /' "$dir/err" >&2 2>/dev/null; exit 1; }
 
-"$bin" --listen 127.0.0.1:0 --admin-address 127.0.0.1:0 --workers 2 --max-header-bytes 1KiB \
-  --header-timeout 1s --idle-timeout 1s 2>"$dir/err" &
-pid=$!
-for _ in $(seq 50); do grep -q "admin listening on" "$dir/err" 2>/dev/null && break; sleep 0.1; done
-app=$(sed -n 's/.*msg="listening on \(127.0.0.1:[0-9]*\)".*/\1/p' "$dir/err")
-admin=$(sed -n 's/.*admin listening on \(127.0.0.1:[0-9]*\)".*/\1/p' "$dir/err")
-[ -n "$app" ] && [ -n "$admin" ] || fail "addresses not logged"
+start_server --workers 2 --max-header-bytes 1KiB --header-timeout 1s --idle-timeout 1s
 
 "$py" - "$app" "$admin" <<'EOF' || fail "metrics do not match the traffic"
 import socket, sys, threading, time, urllib.request

@@ -106,5 +106,59 @@ TEST(Persistence, ClosesWhenTheClientShutsDownItsWritingSideAfterTheAnswer) {
   expect_clean_shutdown(server);
 }
 
+ServerOptions at_most(uint64_t requests) {
+  ServerOptions o = TestServer::loopback();
+  o.limits.max_requests_per_connection = requests;
+  return o;
+}
+
+TEST(Persistence, SaysCloseOnTheLastOfMaxRequestsPerConnectionThenCloses) {
+  TestServer server(at_most(3));
+  Client c(server.port());
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ParsedResponse r = c.read_response();
+    EXPECT_EQ(r.status, 200) << "request " << i;
+    if (i < 3) {
+      EXPECT_NE(r.header("connection"), "close") << "request " << i;
+    } else {
+      EXPECT_EQ(r.header("connection"), "close");
+    }
+  }
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(server.stats().requests, 3u);
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, AnswersNoPipelinedRequestPastMaxRequestsPerConnection) {
+  Recorder recorder;
+  TestServer server(at_most(2), recorder.handler());
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+             "GET /3 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  ParsedResponse first = c.read_response();
+  ParsedResponse second = c.read_response();
+  EXPECT_EQ(first.body, "/1");
+  EXPECT_NE(first.header("connection"), "close");
+  EXPECT_EQ(second.body, "/2");
+  EXPECT_EQ(second.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(recorder.targets(), (std::vector<std::string>{"/1", "/2"}));
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, KeepsAConnectionWithoutLimitByDefault) {
+  TestServer server;
+  Client c(server.port());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ParsedResponse r = c.read_response();
+    ASSERT_EQ(r.status, 200) << "request " << i;
+    ASSERT_NE(r.header("connection"), "close") << "request " << i;
+  }
+  expect_clean_shutdown(server);
+}
+
 }  // namespace
 }  // namespace hs::test

@@ -42,12 +42,21 @@ struct Limits {
   // we use; the bounds keep a client from making us scan them without end.
   size_t max_chunk_line_bytes = 1024;
   size_t max_chunk_extension_bytes = 16 * 1024;
-  uint64_t header_timeout_ms = 10'000;   // first byte to end of head (408)
+  uint64_t header_timeout_ms = 10'000;  // first byte to end of head (408)
+  // Without progress receiving a request body (408): re-armed by every read that brings
+  // bytes, as write_timeout_ms is by every send. As long as the write timeout, for the same
+  // reason: a body, unlike a head, may be large and cross a slow link; a client that sends
+  // nothing for this long is gone or holding the connection.
+  uint64_t body_timeout_ms = 30'000;
   uint64_t idle_timeout_ms = 60'000;     // between requests on a kept-alive connection
   uint64_t write_timeout_ms = 30'000;    // without progress writing a response
   uint64_t linger_timeout_ms = 2'000;    // discarding input after an error response
   size_t read_buffer_bytes = 4 * 1024;   // first read buffer; grows for large heads and bodies
   size_t output_high_water = 64 * 1024;  // stop reading requests while this much is unsent
+  // Requests answered on one connection: the response to the last says "Connection: close"
+  // and the connection closes after it (spreads long-lived clients over the replicas behind a
+  // load balancer). 0: no limit.
+  uint64_t max_requests_per_connection = 0;
 };
 
 struct ServerOptions {
