@@ -45,6 +45,78 @@ void gauge(std::string& out, const char* name, const char* help, uint64_t value)
   sample(out, name, value);
 }
 
+void add(TrafficStats& sum, const TrafficStats& t) {
+  for (size_t m = 0; m < TrafficStats::kMethods; ++m)
+    for (size_t c = 0; c < TrafficStats::kStatusClasses; ++c)
+      sum.responses[m][c] += t.responses[m][c];
+  for (size_t i = 0; i < TrafficStats::kDurationBuckets; ++i)
+    sum.duration_buckets[i] += t.duration_buckets[i];
+  sum.duration_count += t.duration_count;
+  sum.duration_sum_ns += t.duration_sum_ns;
+  sum.bytes_read += t.bytes_read;
+  sum.bytes_written += t.bytes_written;
+  sum.timeouts.header += t.timeouts.header;
+  sum.timeouts.body += t.timeouts.body;
+  sum.timeouts.idle += t.timeouts.idle;
+  sum.timeouts.write += t.timeouts.write;
+  sum.timeouts.linger += t.timeouts.linger;
+}
+
+// Seconds with the nanoseconds' nine digits: exact, where a double would round.
+std::string seconds(uint64_t ns) {
+  std::string fraction = std::to_string(ns % 1'000'000'000 + 1'000'000'000).substr(1);
+  return std::to_string(ns / 1'000'000'000) + "." + fraction;
+}
+
+void traffic(std::string& out, const TrafficStats& t) {
+  static constexpr const char* kMethodNames[TrafficStats::kMethods] = {
+      "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "other"};
+  family(out, "httpserver_responses_total", "counter",
+         "Responses written, by request method and status class; the server's own errors "
+         "(400, 408, 413, 431, ...) included, refused connections' 503 not.");
+  for (size_t m = 0; m < TrafficStats::kMethods; ++m) {
+    for (size_t c = 0; c < TrafficStats::kStatusClasses; ++c) {
+      std::string labels = std::string("{method=\"") + kMethodNames[m] + "\",code=\"" +
+                           std::to_string(c + 1) + "xx\"}";
+      sample(out, "httpserver_responses_total", t.responses[m][c], labels.c_str());
+    }
+  }
+  family(out, "httpserver_request_duration_seconds", "histogram",
+         "From the read that completed a request to the send that took the last byte of its "
+         "response (empty unless the server times requests: --admin-address).");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < TrafficStats::kDurationBuckets; ++i) {
+    cumulative += t.duration_buckets[i];
+    std::string le = i < std::size(TrafficStats::kDurationBoundsUs)
+                         ? seconds(TrafficStats::kDurationBoundsUs[i] * 1000)
+                         : std::string("+Inf");
+    // Trailing zeros dropped ("0.0001", "1"), as Prometheus's own clients print bounds.
+    if (le != "+Inf") {
+      le.erase(le.find_last_not_of('0') + 1);
+      if (le.back() == '.') le.pop_back();
+    }
+    std::string labels = "{le=\"" + le + "\"}";
+    sample(out, "httpserver_request_duration_seconds_bucket", cumulative, labels.c_str());
+  }
+  out += "httpserver_request_duration_seconds_sum " + seconds(t.duration_sum_ns) + "\n";
+  sample(out, "httpserver_request_duration_seconds_count", t.duration_count);
+  counter(out, "httpserver_received_bytes_total", "Bytes read from client connections.",
+          t.bytes_read);
+  counter(out, "httpserver_sent_bytes_total", "Bytes written to client connections.",
+          t.bytes_written);
+  family(out, "httpserver_timeouts_total", "counter",
+         "Connections closed by a deadline, by kind: header, body, idle, write, linger.");
+  const std::pair<const char*, uint64_t> kinds[] = {{"header", t.timeouts.header},
+                                                    {"body", t.timeouts.body},
+                                                    {"idle", t.timeouts.idle},
+                                                    {"write", t.timeouts.write},
+                                                    {"linger", t.timeouts.linger}};
+  for (auto [kind, n] : kinds) {
+    std::string labels = std::string("{kind=\"") + kind + "\"}";
+    sample(out, "httpserver_timeouts_total", n, labels.c_str());
+  }
+}
+
 void text(Response& response, int status, const char* body) {
   response.status = status;
   response.set_header("Content-Type", "text/plain; charset=utf-8");
@@ -62,6 +134,7 @@ std::string prometheus_text(const std::vector<WorkerFigures>& workers, bool read
     sum.server.handler_errors += w.server.handler_errors;
     sum.server.timeouts += w.server.timeouts;
     sum.server.taken_over += w.server.taken_over;
+    add(sum.server.traffic, w.server.traffic);
     sum.server.refused += w.server.refused;
     sum.server.shed += w.server.shed;
     sum.server.connections += w.server.connections;
@@ -98,8 +171,7 @@ std::string prometheus_text(const std::vector<WorkerFigures>& workers, bool read
           sum.server.client_errors);
   counter(out, "httpserver_handler_errors_total", "Handlers that failed (answered 500).",
           sum.server.handler_errors);
-  counter(out, "httpserver_timeouts_total", "Connections closed by a deadline.",
-          sum.server.timeouts);
+  traffic(out, sum.server.traffic);
   counter(out, "httpserver_log_lines_total", "Log lines written or queued.", sum.log_lines);
   counter(out, "httpserver_log_lines_dropped_total",
           "Log lines dropped because the log's reader did not keep up.", sum.log_dropped);

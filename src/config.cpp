@@ -121,7 +121,12 @@ Flags (environment variable in brackets):
   --max-target-bytes SIZE  request-target limit, 414 beyond (default 8KiB)
   --max-body-bytes SIZE    request body limit, 413 beyond (default 1MiB)
   --max-connections N      open connections; more get 503 (default 10000)
+  --max-requests-per-connection N
+                           requests answered on one connection; the last response
+                           says "Connection: close" (default 0: no limit)
   --header-timeout D       first byte to end of request head, 408 beyond (default 10s)
+  --body-timeout D         time without progress receiving a request body, 408
+                           beyond (default 30s)
   --idle-timeout D         keep-alive connection idle time (default 60s)
   --write-timeout D        time without progress writing a response (default 30s)
   --shutdown-timeout D     on SIGTERM/SIGINT, wait this long for requests in flight
@@ -249,6 +254,12 @@ Config parse_config(const std::vector<std::string>& args,
         config.server.max_connections = parse_range(take(), 1, 10'000'000, "max-connections");
       } else if (flag == "--header-timeout") {
         limits.header_timeout_ms = parse_duration_ms(take());
+      } else if (flag == "--body-timeout") {
+        limits.body_timeout_ms = parse_duration_ms(take());
+        if (limits.body_timeout_ms == 0) throw UsageError("must be at least 1ms");
+      } else if (flag == "--max-requests-per-connection") {
+        limits.max_requests_per_connection =
+            parse_range(take(), 0, UINT32_MAX, "max-requests-per-connection");
       } else if (flag == "--idle-timeout") {
         limits.idle_timeout_ms = parse_duration_ms(take());
       } else if (flag == "--write-timeout") {

@@ -131,6 +131,9 @@ void Connection::enter(State state, uint64_t timeout_ms) noexcept {
     case State::reading:
       list = &shared_.reading;
       break;
+    case State::reading_body:
+      list = &shared_.reading_body;
+      break;
     case State::idle:
       list = &shared_.idle;
       break;
@@ -215,12 +218,14 @@ bool Connection::read_some() noexcept {
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
     in_->length += static_cast<size_t>(n);
+    shared_.stats.traffic.bytes_read += static_cast<uint64_t>(n);
+    if (shared_.time_requests) timer_.read_at(monotonic_ns());
     // A short read means the socket is drained: skip the read that would only say EAGAIN.
     // Edge-triggered epoll reports bytes that arrive after this read as a new edge.
     // Not once the peer has shut down: its EOF came with this edge and no other edge follows.
     if (static_cast<size_t>(n) < room && peer_ == Peer::readable) peer_ = Peer::drained;
-    if (codec_->in_body() && state_ == State::reading)
-      enter(State::reading, shared_.limits.header_timeout_ms);  // body progress re-arms
+    if (codec_->in_body() && (state_ == State::reading || state_ == State::reading_body))
+      await_body();  // progress re-arms
     // A body read as it arrives, from a client that fills every read: larger reads, fewer
     // calls. The buffer doubles up to 64 KiB, once per upload; the pool does not keep it.
     if (upload_ && static_cast<size_t>(n) == room) in_->grow(kUploadReadBytes);
@@ -256,7 +261,9 @@ bool Connection::make_room() noexcept {
 // keeps the connection.
 [[gnu::always_inline]] inline void Connection::dispatch() noexcept {
   prepare_output();
+  count_request();
   Answer a = answer(shared_, *in_, codec_->head(), out_);
+  account(a);
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
   phase_ = Phase::kept_alive;
   if (a.streams) start_stream(a.chunked);
@@ -362,8 +369,12 @@ void Connection::on_head() noexcept {
   }
   codec_->stream_body();
   prepare_output();
+  count_request();
   Answer a = answer_head(shared_, head, out_);
-  if (a.outcome != Answer::Outcome::reads_body) return conclude(a);
+  if (a.outcome != Answer::Outcome::reads_body) {
+    account(a);
+    return conclude(a);
+  }
   try {
     auto upload = std::make_unique<Upload>();
     upload->reader = shared_.response.release_reader();
@@ -414,7 +425,15 @@ void Connection::finish_upload(bool stopped) noexcept {
   std::unique_ptr<Upload> upload = std::move(upload_);
   *upload->handle = nullptr;
   prepare_output();
+  // Other connections' requests came between: the limit is this one's again.
+  uint64_t limit = shared_.limits.max_requests_per_connection;
+  shared_.last_request = limit != 0 && answered_ >= limit;
   Answer a = answer_body(shared_, *upload->reader, upload->method, codec_->head(), stopped, out_);
+  // Counted by the upload's method: shared_.request is another request's by now.
+  if (a.outcome != Answer::Outcome::no_memory) {
+    count_response(shared_.stats.traffic, upload->method, shared_.response.status);
+    if (shared_.time_requests) timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+  }
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
   phase_ = Phase::kept_alive;
   if (a.streams) start_stream(a.chunked);
@@ -478,6 +497,7 @@ void Connection::pump() noexcept {
 
 void Connection::finish_stream() noexcept {
   bool chunked = stream_->chunked;
+  if (shared_.time_requests) timer_.ended(out_.size());
   stream_->connection = nullptr;
   stream_.reset();
   // HTTP/1.0 has no chunks: closing the connection ends the body.
@@ -499,6 +519,7 @@ void Connection::wake_stream() noexcept {
 // An error the client caused: answer it and close, reading nothing more as requests. Unread
 // input may remain: the connection lingers before closing.
 void Connection::fail(int status) noexcept {
+  if (!parsing_stopped()) count_response(shared_.stats.traffic, method_read(), status);
   abort_upload(status);
   if (parsing_stopped()) return;
   prepare_output();
@@ -508,6 +529,7 @@ void Connection::fail(int status) noexcept {
 
 // Code of the host's threw outside a handler (stream_body, a body reader): 500, and close.
 void Connection::fail_handler() noexcept {
+  if (!parsing_stopped()) count_response(shared_.stats.traffic, method_read(), 500);
   abort_upload(500);
   if (parsing_stopped()) return;
   prepare_output();
@@ -522,6 +544,7 @@ bool Connection::write_out() noexcept {
     ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, left, MSG_NOSIGNAL);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
+      shared_.stats.traffic.bytes_written += static_cast<uint64_t>(n);
       progressed = true;
       // A short write means the socket buffer is full: the next send would say EAGAIN.
       if (static_cast<size_t>(n) < left) break;
@@ -532,6 +555,8 @@ bool Connection::write_out() noexcept {
     close();  // EPIPE, ECONNRESET: the client is gone
     return false;
   }
+  if (shared_.time_requests && progressed && timer_.completes(out_sent_))
+    timer_.sent(out_sent_, monotonic_ns(), shared_.stats.traffic);
   if (out_sent_ == out_.size()) {
     out_.clear();
     out_sent_ = 0;
@@ -568,7 +593,11 @@ void Connection::settle() noexcept {
   }
   if (peer_ == Peer::gone) return close();  // everything the client sent is answered (or cut short)
   if (phase_ == Phase::in_request || has_unparsed()) {
-    if (state_ != State::reading) enter(State::reading, shared_.limits.header_timeout_ms);
+    if (codec_->in_body()) {
+      if (state_ != State::reading_body) await_body();
+    } else if (state_ != State::reading) {
+      enter(State::reading, shared_.limits.header_timeout_ms);
+    }
     return;
   }
   // Idle: nothing buffered, nothing to send. Give the buffers back to the pool.
@@ -585,7 +614,10 @@ void Connection::discard_input() noexcept {
   char sink[4096];
   for (;;) {
     ssize_t n = ::read(fd_.get(), sink, sizeof sink);
-    if (n > 0) continue;
+    if (n > 0) {
+      shared_.stats.traffic.bytes_read += static_cast<uint64_t>(n);
+      continue;
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
     close();  // EOF or error: the client has everything we sent
@@ -595,9 +627,32 @@ void Connection::discard_input() noexcept {
 
 void Connection::on_timeout() noexcept {
   ++shared_.stats.timeouts;
+  TrafficStats::Timeouts& kind = shared_.stats.traffic.timeouts;
+  switch (state_) {
+    case State::reading:
+      ++kind.header;
+      break;
+    case State::reading_body:
+      ++kind.body;
+      break;
+    case State::idle:
+      ++kind.idle;
+      break;
+    case State::writing:
+      ++kind.write;
+      break;
+    case State::lingering:
+      ++kind.linger;
+      break;
+    case State::streaming:
+    case State::paused:
+    case State::closed:
+      break;
+  }
   abort_upload(408);
-  if (state_ == State::reading && codec_ && codec_->in_head()) {
-    // Bytes came but no complete head: tell the client why before closing (RFC 9110 15.5.9).
+  if ((state_ == State::reading && codec_ && codec_->in_head()) || state_ == State::reading_body) {
+    // Bytes came but no complete request: tell the client why before closing (RFC 9110
+    // section 15.5.9).
     fail(408);
     write_out();
   }
@@ -612,6 +667,15 @@ void Connection::drain() noexcept {
   char byte;
   if (!busy && fd_ && ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1) busy = true;
   if (!busy || state_ == State::lingering) close();
+}
+
+std::string_view Connection::method_read() const noexcept {
+  // A body read as it arrives keeps no spans of its head: the upload keeps the method.
+  if (upload_) return upload_->method;
+  // The codec resets the spans when a request begins: this is the current one's, possibly
+  // cut short (a partial method counts as another method).
+  if (!in_) return {};
+  return {in_->data.get() + in_->method.offset, in_->method.length};
 }
 
 void Connection::take_pooled_output() noexcept {
@@ -672,6 +736,7 @@ void Connection::close() noexcept {
   if (closed()) return;
   enter(State::closed, 0);
   abort_upload(0);
+  timer_.forget();
   take_.reset();  // a response that was to hand over, never sent: the client is gone
   if (stream_) {
     stream_->connection = nullptr;  // its waker becomes a no-op

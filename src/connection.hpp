@@ -16,8 +16,9 @@
 // States and their deadlines (all connections in one state share a timeout, so each state's
 // list is ordered by deadline):
 //   reading    a request has begun, or none has been answered yet: header_timeout, from the
-//              first byte (408 on expiry if any byte came, else a silent close); re-armed by
-//              progress while a body arrives
+//              first byte (408 on expiry if any byte came, else a silent close)
+//   reading_body  the head is complete, its body is arriving: body_timeout, re-armed by every
+//              read that brings bytes (408 on expiry)
 //   idle       between requests on a kept-alive connection: idle_timeout, silent close
 //   writing    output the client is not reading fast enough: write_timeout, re-armed by progress
 //   streaming  a streamed response waits for its producer (Response::stream): no deadline,
@@ -48,6 +49,7 @@
 #include "request_codec.hpp"
 #include "responder.hpp"
 #include "serialize.hpp"
+#include "traffic.hpp"
 #include "unique_fd.hpp"
 
 namespace hs {
@@ -66,7 +68,7 @@ struct ConnectionShared {
   Logger* error_log;  // handler exceptions are reported here; may be null
   std::string server_name;
 
-  List reading, idle, writing, lingering;  // by state, each ordered by deadline
+  List reading, reading_body, idle, writing, lingering;  // by state, each ordered by deadline
   BufferPool pool;
   DateCache date;
   Request request;         // filled for each request in turn
@@ -77,15 +79,29 @@ struct ConnectionShared {
   std::vector<std::unique_ptr<RequestCodec>> free_codecs;
   std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
   ConnectionStats stats;
-  bool draining = false;  // every response says "Connection: close"
+  bool time_requests = false;  // ServerOptions::time_requests
+  bool draining = false;       // every response says "Connection: close"
+  // The request being answered is its connection's last (Limits::max_requests_per_connection):
+  // its response says "Connection: close". Set by the connection before each answer().
+  bool last_request = false;
   std::function<void(Connection&)> on_closed;
 };
+
+// Counts what answer() produced in shared.stats.traffic (method, status class); false when
+// it produced no response. The connection calls it after each answer(), and so does the
+// hot-path benchmark, so that it measures what a server runs.
+inline bool count_answer(ConnectionShared& shared, const Answer& a) noexcept {
+  if (a.outcome == Answer::Outcome::no_memory || a.outcome == Answer::Outcome::head_too_big)
+    return false;
+  count_response(shared.stats.traffic, shared.request.method(), shared.response.status);
+  return true;
+}
 
 // A Connection is the ListLink of its state's deadline list (as an h2o socket embeds its
 // links), so the owner gets from a list entry back to the connection without a lookup.
 class Connection final : public IoHandler, private ListLink {
  public:
-  enum class State { reading, idle, writing, lingering, streaming, paused, closed };
+  enum class State { reading, reading_body, idle, writing, lingering, streaming, paused, closed };
 
   // Registers `fd` with the reactor. Check closed() afterwards: registration can fail.
   Connection(ConnectionShared& shared, UniqueFd fd);
@@ -165,6 +181,19 @@ class Connection final : public IoHandler, private ListLink {
     if (out_.empty() && out_.capacity() < 64) take_pooled_output();
   }
   void take_pooled_output() noexcept;
+  // After answer(): counts it, and notes where its response ends for the duration histogram.
+  void account(const Answer& a) noexcept {
+    if (count_answer(shared_, a) && shared_.time_requests)
+      timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+  }
+  std::string_view method_read() const noexcept;  // of the request in progress, or empty
+  // Before answer(): whether this request is the last the connection takes.
+  void count_request() noexcept {
+    uint64_t limit = shared_.limits.max_requests_per_connection;
+    shared_.last_request = limit != 0 && ++answered_ >= limit;
+  }
+  // The head is complete and its body is still arriving: the body's deadline, not the head's.
+  void await_body() noexcept { enter(State::reading_body, shared_.limits.body_timeout_ms); }
 
   // The conditions serve() and parse() decide by.
   bool parsing_stopped() const noexcept { return phase_ >= Phase::finishing; }
@@ -197,6 +226,8 @@ class Connection final : public IoHandler, private ListLink {
   std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
   std::unique_ptr<TakeOver> take_;  // set once a response hands the connection over
   std::unique_ptr<Upload> upload_;  // set while a BodyReader reads the request body
+  ResponseTimer timer_;             // with shared_.time_requests only
+  uint64_t answered_ = 0;           // requests answered, for max_requests_per_connection
 };
 
 }  // namespace hs

@@ -153,6 +153,7 @@ int serve(const Config& config) {
     // duplicates (all workers accept on the same socket), TCP ones are bound by each
     // (SO_REUSEPORT).
     hs::ServerOptions options = config.server;
+    options.time_requests = config.admin.has_value();  // the duration histogram of /metrics
     if (i > 0) {
       auto dup = [](hs::ListenerOptions& l) {
         if (l.fd >= 0 && (l.fd = ::fcntl(l.fd, F_DUPFD_CLOEXEC, 3)) < 0)

@@ -104,10 +104,11 @@ class RequestCodec {
   // After `head`: the body comes in pieces, held to no size limit (the reader decides).
   void stream_body() noexcept;
 
-  // Between requests, with nothing half parsed: a connection that goes idle can give the
-  // codec to another without reset().
+  // Between requests, with nothing half parsed, and the last request kept the connection:
+  // llhttp refuses any byte after a message that closes it, so that codec needs a reset()
+  // before another connection can use it.
   bool at_rest() const noexcept {
-    return phase_ == Phase::idle && refused_error_ == 0 && !streamed_;
+    return phase_ == Phase::idle && refused_error_ == 0 && !streamed_ && head_.keep_alive;
   }
   // Back to the state of a new codec, wherever it stood.
   void reset() noexcept;

@@ -82,8 +82,8 @@ template <typename Fill>
   bool take_over = response.taking_over();
   // Handed over, the connection is the taker's to keep or close: never "Connection: close".
   // A body left unread ends the connection: what follows is not a request.
-  bool close =
-      !take_over && (!keep_alive || shared.draining || response.closes_connection() || body_unread);
+  bool close = !take_over && (!keep_alive || shared.draining || shared.last_request ||
+                              response.closes_connection() || body_unread);
   using Framing = ResponseContext::Framing;
   Framing framing = Framing::length;
   if (response.streaming() && !take_over) {

@@ -77,6 +77,7 @@ Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Log
   shared_.on_closed = [this](Connection& c) { closed(c); };
   shared_.stream_body = options_.stream_body;
   shared_.codec_rules.head_first = static_cast<bool>(shared_.stream_body);
+  shared_.time_requests = options_.time_requests;
   // Sockets handed over (ListenerOptions::fd) are ours from here on, even if another fails.
   std::vector<UniqueFd> handed_over;
   handed_over.emplace_back(options_.listen.fd);
@@ -143,7 +144,8 @@ void Server::Impl::refuse(UniqueFd fd) noexcept {
   } catch (const std::bad_alloc&) {
     return;
   }
-  ::send(fd.get(), refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t n = ::send(fd.get(), refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n > 0) shared_.stats.traffic.bytes_written += static_cast<uint64_t>(n);
 }
 
 void Server::Impl::closed(Connection& connection) noexcept {
@@ -167,6 +169,7 @@ void Server::Impl::expire(List& list, uint64_t now) noexcept {
 void Server::Impl::tick() noexcept {
   uint64_t now = reactor_.now_ms();
   expire(shared_.reading, now);
+  expire(shared_.reading_body, now);
   expire(shared_.idle, now);
   expire(shared_.writing, now);
   expire(shared_.lingering, now);

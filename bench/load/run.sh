@@ -17,7 +17,8 @@
 # (the floor sending httpserver's exact response bytes: Server and Date too) and
 # floor-same-bytes-log (and writing httpserver's log line per request to a file, once per
 # loop iteration); see bench/floor/floor.c; httpserver-log-noserver (httpserver-log with
-# --server-name=: no Server field, the bytes Go's net/http sends).
+# --server-name=: no Server field, the bytes Go's net/http sends); httpserver-admin
+# (httpserver-nolog with --admin-address: /metrics' request timing on).
 #
 # Rounds alternate the targets (A B C A B C ...) and the table shows medians over rounds:
 # the machine is shared and noisy. Per run: requests/s and p50/p99 from wrk, the server's
@@ -271,6 +272,12 @@ start_target() {
       [ -x "$HS_BIN" ] || { say "skip $t: $HS_BIN missing"; return 1; }
       "${ON_SERVER_CPU[@]}" "$HS_BIN" --port "$port" --address 127.0.0.1 \
         --log-format none 2>>"$log" &
+      ;;
+    httpserver-admin)
+      # httpserver-nolog plus the admin listener, which turns on the request timing.
+      [ -x "$HS_BIN" ] || { say "skip $t: $HS_BIN missing"; return 1; }
+      "${ON_SERVER_CPU[@]}" "$HS_BIN" --port "$port" --address 127.0.0.1 \
+        --log-format none --admin-address 127.0.0.1:0 2>>"$log" &
       ;;
     httpserver-log|httpserver-log-noserver)
       [ -x "$HS_BIN" ] || { say "skip $t: $HS_BIN missing"; return 1; }

@@ -9,35 +9,13 @@
 #
 # usage: admin_test.sh  (HTTPSERVER names the binary)
 set -euo pipefail
-bin=${HTTPSERVER:?HTTPSERVER must name the httpserver binary}
+source "$(dirname "$0")/serve.sh"
 command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
-dir=$(mktemp -d /tmp/httpserver-admin.XXXXXX)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; sed 's/^/  server| /' "$dir/err" >&2 2>/dev/null; exit 1; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_for() {
-  for _ in $(seq 50); do grep -q "$1" "$dir/err" 2>/dev/null && return 0; sleep 0.1; done
-  fail "no '$1' in the server's stderr"
-}
 status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1"; }
 
-# start FLAGS...: a server on free ports; sets pid, app, admin.
-start() {
-  "$bin" --listen 127.0.0.1:0 --admin-address 127.0.0.1:0 "$@" 2>"$dir/err" &
-  pid=$!
-  wait_for "admin listening on"
-  app=$(sed -n 's/.*msg="listening on \(127.0.0.1:[0-9]*\)".*/\1/p' "$dir/err")
-  admin=$(sed -n 's/.*admin listening on \(127.0.0.1:[0-9]*\)".*/\1/p' "$dir/err")
-  [ -n "$app" ] && [ -n "$admin" ] || fail "addresses not logged"
-}
-
 echo "== probes and metrics, two workers"
-start --workers 2 --drain-delay 1500ms
+start_server --workers 2 --drain-delay 1500ms
 [ "$(status "http://$admin/livez")" = 200 ] || fail "/livez"
 [ "$(status "http://$admin/readyz")" = 200 ] || fail "/readyz before SIGTERM"
 [ "$(status "http://$admin/nothing")" = 404 ] || fail "unknown admin path"
@@ -85,7 +63,7 @@ elapsed=$(($(now_ms) - t0))
 "$bin" --admin-address "$admin" --healthcheck 2>/dev/null && fail "--healthcheck passed with no server"
 echo "ok: not ready at once, served during the delay, exit 0 after $elapsed ms"
 echo "== a second SIGTERM skips the rest of a 30 s delay"
-start --drain-delay 30s
+start_server --drain-delay 30s
 kill -TERM "$pid"
 wait_for "draining"
 t0=$(now_ms)

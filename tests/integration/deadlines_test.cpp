@@ -1,5 +1,6 @@
 // Deadlines: a head not complete within header_timeout gets 408 and a close (RFC 9110
-// section 15.5.9); a connection that never sends a byte is closed silently; a kept-alive
+// section 15.5.9); a body that stops arriving for body_timeout gets 408 too, on its own
+// deadline; a connection that never sends a byte is closed silently; a kept-alive
 // connection idle for idle_timeout is closed silently. Deadlines are checked by a 1 s tick,
 // so a 1000 ms timeout fires between 1 and about 2 s after it was armed.
 #include <gtest/gtest.h>
@@ -112,8 +113,12 @@ TEST(Deadlines, KeepsAKeptAliveConnectionOpenWhileRequestsComeWithinTheIdleTimeo
   expect_clean_shutdown(server);
 }
 
-TEST(Deadlines, LetsABodyThatKeepsProgressingOutliveTheHeaderTimeout) {
-  TestServer server(short_timeouts(), [](const Request& q, Response& r) { r.body = q.body(); });
+// 6 x 400 ms: more than twice the header and the body timeout in all, never a full one
+// without a byte: every read that brings body bytes re-arms the body's deadline.
+TEST(Deadlines, LetsABodyThatKeepsProgressingOutliveTheHeaderAndBodyTimeouts) {
+  ServerOptions o = short_timeouts();
+  o.limits.body_timeout_ms = kTimeoutMs;
+  TestServer server(o, [](const Request& q, Response& r) { r.body = q.body(); });
   Client c(server.port());
   ASSERT_TRUE(c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n"));
   for (char ch : std::string("abcdef")) {
@@ -123,6 +128,54 @@ TEST(Deadlines, LetsABodyThatKeepsProgressingOutliveTheHeaderTimeout) {
   ParsedResponse r = c.read_response();
   EXPECT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.body, "abcdef");
+  expect_clean_shutdown(server);
+}
+
+// The head's deadline and the body's apart: 1 s for a head, 3 s without progress on a body.
+constexpr int64_t kBodyTimeoutMs = 3000;
+
+ServerOptions body_timeouts() {
+  ServerOptions o = short_timeouts();
+  o.limits.body_timeout_ms = kBodyTimeoutMs;
+  return o;
+}
+
+TEST(Deadlines, AnswersABodyThatStopsWith408AfterTheBodyTimeoutNotTheHeaderTimeout) {
+  Recorder recorder;
+  TestServer server(body_timeouts(), recorder.handler());
+  Client c(server.port());
+  auto start = Clock::now();
+  ASSERT_TRUE(c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc"));
+  // Still open past the header timeout: the head is complete, the body has its own deadline.
+  EXPECT_FALSE(c.closed_by_peer(static_cast<int>(kLatestMs)));
+  ParsedResponse r = c.read_response(kBodyTimeoutMs + 4000);
+  int64_t waited = elapsed_ms(start);
+  EXPECT_EQ(r.status, 408) << r.raw;
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_GE(waited, kBodyTimeoutMs - 50);
+  EXPECT_LE(waited, kBodyTimeoutMs + kLatestMs - kTimeoutMs);
+  EXPECT_EQ(recorder.calls(), 0u);
+  ServerStats stats = server.stats();
+  EXPECT_EQ(stats.traffic.timeouts.body, 1u);
+  EXPECT_EQ(stats.traffic.timeouts.header, 0u);
+  EXPECT_EQ(stats.traffic.responses[TrafficStats::kPost][3], 1u);  // 408 counted under POST
+  expect_still_serving(server);
+  expect_clean_shutdown(server);
+}
+
+TEST(Deadlines, HoldsAHeadToTheHeaderTimeoutWhenTheBodyTimeoutIsLonger) {
+  TestServer server(body_timeouts());
+  Client c(server.port());
+  auto start = Clock::now();
+  ASSERT_TRUE(c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n"));  // no blank line
+  ParsedResponse r = c.read_response(4000);
+  int64_t waited = elapsed_ms(start);
+  EXPECT_EQ(r.status, 408) << r.raw;
+  EXPECT_GE(waited, kTimeoutMs - 50);
+  EXPECT_LE(waited, kLatestMs);
+  EXPECT_EQ(server.stats().traffic.timeouts.header, 1u);
+  EXPECT_EQ(server.stats().traffic.timeouts.body, 0u);
   expect_clean_shutdown(server);
 }
 

@@ -117,6 +117,9 @@ TEST(Persistence, AConnectionLeftHalfwayThroughARequestLeavesNothingToTheNext) {
       "GET /x HTTP/1.1\r\nHost: a\r\nX-Long: abc",                   // fields still arriving
       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nabc",  // a body by length
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+      // Complete, but closing: llhttp takes no byte after such a message.
+      "DELETE /closing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+      "DELETE /closing HTTP/1.0\r\n\r\n",
   };
   for (const char* bytes : abandoned) {
     {
@@ -125,14 +128,73 @@ TEST(Persistence, AConnectionLeftHalfwayThroughARequestLeavesNothingToTheNext) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    // After a complete request too, so that the parser went back idle and was reused.
+    // Heads of both parsers (a common GET, llhttp's DELETE), and after a complete request too,
+    // so that the parser went back idle and was reused.
     for (int i = 0; i < 2; ++i) {
-      ParsedResponse r = roundtrip(server.port(), "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
-      EXPECT_EQ(r.status, 200) << "after: " << bytes;
-      EXPECT_EQ(r.body, "/next");
+      for (const char* method : {"GET", "DELETE"}) {
+        ParsedResponse r =
+            roundtrip(server.port(), std::string(method) + " /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        EXPECT_EQ(r.status, 200) << method << " after: " << bytes;
+        EXPECT_EQ(r.body, "/next");
+      }
     }
   }
-  EXPECT_EQ(server.stats().requests, 10u);  // none of the abandoned ones reached the handler
+  // None of the abandoned ones reached the handler; the two closing ones did.
+  EXPECT_EQ(server.stats().requests, 7u * 4 + 2);
+  expect_clean_shutdown(server);
+}
+
+ServerOptions at_most(uint64_t requests) {
+  ServerOptions o = TestServer::loopback();
+  o.limits.max_requests_per_connection = requests;
+  return o;
+}
+
+TEST(Persistence, SaysCloseOnTheLastOfMaxRequestsPerConnectionThenCloses) {
+  TestServer server(at_most(3));
+  Client c(server.port());
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ParsedResponse r = c.read_response();
+    EXPECT_EQ(r.status, 200) << "request " << i;
+    if (i < 3) {
+      EXPECT_NE(r.header("connection"), "close") << "request " << i;
+    } else {
+      EXPECT_EQ(r.header("connection"), "close");
+    }
+  }
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(server.stats().requests, 3u);
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, AnswersNoPipelinedRequestPastMaxRequestsPerConnection) {
+  Recorder recorder;
+  TestServer server(at_most(2), recorder.handler());
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+             "GET /3 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  ParsedResponse first = c.read_response();
+  ParsedResponse second = c.read_response();
+  EXPECT_EQ(first.body, "/1");
+  EXPECT_NE(first.header("connection"), "close");
+  EXPECT_EQ(second.body, "/2");
+  EXPECT_EQ(second.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(recorder.targets(), (std::vector<std::string>{"/1", "/2"}));
+  expect_clean_shutdown(server);
+}
+
+TEST(Persistence, KeepsAConnectionWithoutLimitByDefault) {
+  TestServer server;
+  Client c(server.port());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ParsedResponse r = c.read_response();
+    ASSERT_EQ(r.status, 200) << "request " << i;
+    ASSERT_NE(r.header("connection"), "close") << "request " << i;
+  }
   expect_clean_shutdown(server);
 }
 

@@ -49,6 +49,8 @@ TEST(Config, HasTheDocumentedDefaults) {
   EXPECT_EQ(c.server.limits.header_timeout_ms, 10'000u);
   EXPECT_EQ(c.server.limits.idle_timeout_ms, 60'000u);
   EXPECT_EQ(c.server.limits.write_timeout_ms, 30'000u);
+  EXPECT_EQ(c.server.limits.body_timeout_ms, 30'000u);
+  EXPECT_EQ(c.server.limits.max_requests_per_connection, 0u);
   EXPECT_EQ(c.server.shutdown_timeout_ms, 10'000u);
   EXPECT_EQ(c.server.max_connections, 10'000u);
 }
@@ -140,6 +142,29 @@ TEST(Config, AppliesSizeAndDurationFlags) {
   EXPECT_EQ(c.server.max_connections, 42u);
 }
 
+TEST(Config, AppliesTheBodyTimeoutAndMaxRequestsPerConnection) {
+  Config c = parse({"--body-timeout", "1500ms", "--max-requests-per-connection=100"});
+  EXPECT_EQ(c.server.limits.body_timeout_ms, 1'500u);
+  EXPECT_EQ(c.server.limits.max_requests_per_connection, 100u);
+  EXPECT_EQ(parse({"--body-timeout=2m"}).server.limits.body_timeout_ms, 120'000u);
+  EXPECT_EQ(parse({"--body-timeout", "7"}).server.limits.body_timeout_ms, 7'000u);
+  EXPECT_EQ(parse({"--max-requests-per-connection", "0"}).server.limits.max_requests_per_connection,
+            0u);
+}
+
+TEST(Config, RejectsBadBodyTimeoutsAndRequestCountsNamingTheFlag) {
+  EXPECT_USAGE_ERROR_NAMING(({"--body-timeout", "5d"}), "--body-timeout");
+  EXPECT_USAGE_ERROR_NAMING(({"--body-timeout", "5d"}), "unknown duration unit");
+  EXPECT_USAGE_ERROR_NAMING(({"--body-timeout", "0"}), "at least 1ms");
+  EXPECT_USAGE_ERROR_NAMING(({"--body-timeout", "-1s"}), "--body-timeout");
+  EXPECT_USAGE_ERROR_NAMING(({"--body-timeout"}), "needs a value");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-requests-per-connection", "-1"}),
+                            "--max-requests-per-connection");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-requests-per-connection", "ten"}), "'ten'");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-requests-per-connection", "5000000000"}), "between 0 and");
+  EXPECT_USAGE_ERROR_NAMING(({"--max-requests-per-connection=1.5"}), "whole number");
+}
+
 TEST(Config, TheLastOfARepeatedFlagWins) {
   EXPECT_EQ(parse({"--port", "1", "--port=2"}).server.listen.port, 2);
 }
@@ -206,11 +231,26 @@ TEST(Config, HelpVersionAndHealthcheckSelectTheirMode) {
 
 TEST(Config, UsageDocumentsEveryFlag) {
   std::string text = usage();
-  for (const char* flag :
-       {"--port", "--address", "--body", "--server-name", "--log-format", "--quiet", "--workers",
-        "--max-header-bytes", "--max-target-bytes", "--max-body-bytes", "--max-connections",
-        "--header-timeout", "--idle-timeout", "--write-timeout", "--shutdown-timeout",
-        "--healthcheck", "--version", "--help"}) {
+  for (const char* flag : {"--port",
+                           "--address",
+                           "--body",
+                           "--server-name",
+                           "--log-format",
+                           "--quiet",
+                           "--workers",
+                           "--max-header-bytes",
+                           "--max-target-bytes",
+                           "--max-body-bytes",
+                           "--max-connections",
+                           "--header-timeout",
+                           "--idle-timeout",
+                           "--write-timeout",
+                           "--shutdown-timeout",
+                           "--body-timeout",
+                           "--max-requests-per-connection",
+                           "--healthcheck",
+                           "--version",
+                           "--help"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
     // ...and each documented flag is accepted.
     EXPECT_NE(usage_error({flag}).find("unknown flag"), 0u) << flag;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -44,12 +45,21 @@ struct Limits {
   // we use; the bounds keep a client from making us scan them without end.
   size_t max_chunk_line_bytes = 1024;
   size_t max_chunk_extension_bytes = 16 * 1024;
-  uint64_t header_timeout_ms = 10'000;   // first byte to end of head (408)
+  uint64_t header_timeout_ms = 10'000;  // first byte to end of head (408)
+  // Without progress receiving a request body (408): re-armed by every read that brings
+  // bytes, as write_timeout_ms is by every send. As long as the write timeout, for the same
+  // reason: a body, unlike a head, may be large and cross a slow link; a client that sends
+  // nothing for this long is gone or holding the connection.
+  uint64_t body_timeout_ms = 30'000;
   uint64_t idle_timeout_ms = 60'000;     // between requests on a kept-alive connection
   uint64_t write_timeout_ms = 30'000;    // without progress writing a response
   uint64_t linger_timeout_ms = 2'000;    // discarding input after an error response
   size_t read_buffer_bytes = 4 * 1024;   // first read buffer; grows for large heads and bodies
   size_t output_high_water = 64 * 1024;  // stop reading requests while this much is unsent
+  // Requests answered on one connection: the response to the last says "Connection: close"
+  // and the connection closes after it (spreads long-lived clients over the replicas behind a
+  // load balancer). 0: no limit.
+  uint64_t max_requests_per_connection = 0;
 };
 
 struct ServerOptions {
@@ -64,6 +74,49 @@ struct ServerOptions {
   // limits.max_body_bytes, or ones to refuse unread. Called with the head of each request
   // that has a body. Unset, or false: the body is read whole first, within max_body_bytes.
   std::function<bool(const Request& head)> stream_body;
+  // Fill TrafficStats' duration histogram. Costs a monotonic clock read (vDSO, no system
+  // call) per read that brings requests and per send that completes responses; off, the
+  // histogram stays empty. The httpserver binary turns it on with --admin-address.
+  bool time_requests = false;
+};
+
+// What the responses of one server were, for metrics. Read-only for a host (through
+// Server::stats()); the server increments the fields on its reactor's thread.
+struct TrafficStats {
+  // The methods counted apart; every other method, and a request line the server refused
+  // before its method was complete, counts as kOtherMethod.
+  enum Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kOptions, kPatch, kOtherMethod };
+  static constexpr size_t kMethods = 8;
+  static constexpr size_t kStatusClasses = 5;  // 1xx .. 5xx; a status past 599 counts as 5xx
+  // Upper bounds of the duration buckets, in microseconds (Prometheus's `le`, inclusive); the
+  // last bucket, past 10 s, is unbounded (+Inf).
+  static constexpr uint64_t kDurationBoundsUs[] = {
+      100,    250,     500,     1'000,   2'500,     5'000,     10'000,    25'000,
+      50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
+  static constexpr size_t kDurationBuckets = std::size(kDurationBoundsUs) + 1;
+
+  // Every response written, by the request's method and the response's status class: the
+  // handlers' (and the server's 500 and 501) and the errors the server answers itself (400,
+  // 408, 413, 431, ...). Not the 503 of a refused connection (ServerStats::refused).
+  uint64_t responses[kMethods][kStatusClasses] = {};
+  // With ServerOptions::time_requests, the duration of each handler's response: from the
+  // read() that brought the end of its request to the send() that took the last byte of its
+  // response (the end of its body, for a streamed one). Pipelined requests queue behind the
+  // ones before them, and that waiting is part of their duration. Requests whose response
+  // never left (the client went first) are not in it. Counts per bucket, not cumulative.
+  uint64_t duration_buckets[kDurationBuckets] = {};
+  uint64_t duration_count = 0;
+  uint64_t duration_sum_ns = 0;
+  uint64_t bytes_read = 0;     // from clients' sockets, discarded input included
+  uint64_t bytes_written = 0;  // to clients' sockets, refused connections' 503 included
+  // Connections closed by a deadline, by the deadline (Limits' *_timeout_ms).
+  struct Timeouts {
+    uint64_t header = 0;  // a request head incomplete, or none begun on a new connection
+    uint64_t body = 0;    // no progress receiving a request body
+    uint64_t idle = 0;    // kept alive with no request
+    uint64_t write = 0;   // no progress sending a response
+    uint64_t linger = 0;  // discarding input after an error response
+  } timeouts;
 };
 
 // What the connections of one server have done.
@@ -72,8 +125,9 @@ struct ConnectionStats {
   uint64_t requests = 0;
   uint64_t client_errors = 0;   // 4xx written by the connection itself
   uint64_t handler_errors = 0;  // handlers that threw (500)
-  uint64_t timeouts = 0;
-  uint64_t taken_over = 0;  // handed to a handler's TakeOver (Response::take_over)
+  uint64_t timeouts = 0;        // every kind; traffic.timeouts tells them apart
+  uint64_t taken_over = 0;      // handed to a handler's TakeOver (Response::take_over)
+  TrafficStats traffic;
 };
 
 struct ServerStats : ConnectionStats {
