@@ -55,7 +55,7 @@ struct Fixture {
     hs::RequestCodec::Result result;
     while ((result = codec->decode(*in)) == hs::RequestCodec::Result::request) {
       hs::Answer a = answer(*shared, *in, codec->head(), out);
-      hs::count_answer(*shared, a);  // as Connection::dispatch() counts it
+      hs::count_answer(*shared, a, codec->head());  // as Connection::dispatch() counts it
       if (a.outcome != hs::Answer::Outcome::keep_alive) failed = true;
     }
     if (result != hs::RequestCodec::Result::more) failed = true;

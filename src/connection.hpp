@@ -90,10 +90,12 @@ struct ConnectionShared {
 // Counts what answer() produced in shared.stats.traffic (method, status class); false when
 // it produced no response. The connection calls it after each answer(), and so does the
 // hot-path benchmark, so that it measures what a server runs.
-inline bool count_answer(ConnectionShared& shared, const Answer& a) noexcept {
+// The codec labelled the method as it parsed it (RequestCodec::Head::method): no second look.
+inline bool count_answer(ConnectionShared& shared, const Answer& a,
+                         const RequestCodec::Head& head) noexcept {
   if (a.outcome == Answer::Outcome::no_memory || a.outcome == Answer::Outcome::head_too_big)
     return false;
-  count_response(shared.stats.traffic, shared.request.method(), shared.response.status);
+  count_response(shared.stats.traffic, head.method, shared.response.status);
   return true;
 }
 
@@ -183,7 +185,7 @@ class Connection final : public IoHandler, private ListLink {
   void take_pooled_output() noexcept;
   // After answer(): counts it, and notes where its response ends for the duration histogram.
   void account(const Answer& a) noexcept {
-    if (count_answer(shared_, a) && shared_.time_requests)
+    if (count_answer(shared_, a, codec_->head()) && shared_.time_requests)
       timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
   }
   std::string_view method_read() const noexcept;  // of the request in progress, or empty

@@ -58,6 +58,27 @@ const llhttp_settings_t kSettings = make_settings();
 
 bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
+TrafficStats::Method method_label(llhttp_method_t method) noexcept {
+  switch (method) {
+    case HTTP_GET:
+      return TrafficStats::kGet;
+    case HTTP_HEAD:
+      return TrafficStats::kHead;
+    case HTTP_POST:
+      return TrafficStats::kPost;
+    case HTTP_PUT:
+      return TrafficStats::kPut;
+    case HTTP_DELETE:
+      return TrafficStats::kDelete;
+    case HTTP_OPTIONS:
+      return TrafficStats::kOptions;
+    case HTTP_PATCH:
+      return TrafficStats::kPatch;
+    default:
+      return TrafficStats::kOtherMethod;
+  }
+}
+
 std::string_view trim_ows(std::string_view v) noexcept {
   while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
   while (!v.empty() && is_ows(v.front())) v.remove_prefix(1);
@@ -345,6 +366,8 @@ bool RequestCodec::parse_common(ReadBuffer& b) noexcept {
   head_.minor = common.minor;
   head_.keep_alive = common.keep_alive;
   head_.connect = false;
+  head_.method =
+      common.method == CommonHead::Method::get ? TrafficStats::kGet : TrafficStats::kHead;
   b.parsed = b.head_end;
   return true;
 }
@@ -435,6 +458,7 @@ int RequestCodec::check_head(ReadBuffer& b) noexcept {
   head_.keep_alive = llhttp_should_keep_alive(parser()) != 0;
   head_.connect = parser()->method == HTTP_CONNECT;
   head_.expect_continue = false;
+  head_.method = method_label(static_cast<llhttp_method_t>(parser()->method));
   if (!expect.empty()) {
     if (!iequals(expect, "100-continue")) return refuse(417, "expectation not supported");
     bool has_body = chunked || parser()->content_length > 0;

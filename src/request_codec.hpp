@@ -28,6 +28,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <httpserver/options.hpp>
+
 #include "buffer_pool.hpp"
 #include "chunked_decoder.hpp"
 #include "common_head.hpp"
@@ -77,6 +79,8 @@ class RequestCodec {
     // head_first: it asked for 100-continue and none of its body is here yet; the caller
     // sends "100 Continue" if it reads the body.
     bool expect_continue = false;
+    // For the traffic figures: the seven methods counted apart, or kOtherMethod.
+    TrafficStats::Method method = TrafficStats::kOtherMethod;
   };
 
   static constexpr size_t kParserBytes = 128;  // room for llhttp's parser state

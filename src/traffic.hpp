@@ -54,11 +54,14 @@ inline TrafficStats::Method method_label(std::string_view method) noexcept {
   }
 }
 
-inline void count_response(TrafficStats& t, std::string_view method, int status) noexcept {
+inline void count_response(TrafficStats& t, TrafficStats::Method method, int status) noexcept {
   // 1xx..5xx as 0..4; below 100 (as unsigned, past 4) counts with 1xx, past 599 with 5xx.
   unsigned c = static_cast<unsigned>(status - 100) / 100u;
   if (c > 4) c = status < 100 ? 0 : 4;
-  ++t.responses[method_label(method)][c];
+  ++t.responses[method][c];
+}
+inline void count_response(TrafficStats& t, std::string_view method, int status) noexcept {
+  count_response(t, method_label(method), status);
 }
 
 // Adds `responses` observations of one duration.
