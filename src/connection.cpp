@@ -30,6 +30,7 @@ class Connection::Stream final : public BodyWriter {
   void write(std::string_view data) override {
     if (connection == nullptr || ended || data.empty()) return;
     std::string& out = connection->out_;
+    size_t before = out.size();
     if (chunked) {
       char size[24];
       auto n = std::to_chars(size, size + sizeof size, data.size(), 16).ptr - size;
@@ -38,12 +39,15 @@ class Connection::Stream final : public BodyWriter {
     } else {
       out.append(data);
     }
+    bytes += out.size() - before;
     wrote = true;
   }
   void end() override {
     if (connection == nullptr || ended) return;
     ended = true;
-    if (chunked) connection->out_.append("0\r\n\r\n");
+    if (!chunked) return;
+    connection->out_.append("0\r\n\r\n");
+    bytes += 5;
   }
   bool ready() const override { return connection != nullptr && !connection->backpressured(); }
   std::function<void()> waker() override {
@@ -60,6 +64,7 @@ class Connection::Stream final : public BodyWriter {
   bool ended = false;
   bool wrote = false;  // the last call wrote something
   bool idle = false;   // the last call wrote nothing: wait for the waker
+  uint64_t bytes = 0;  // of the body, as sent (chunk framing included)
   std::weak_ptr<Stream> self;
 };
 
@@ -90,6 +95,12 @@ Connection::Connection(ConnectionShared& shared, UniqueFd fd)
     return;
   }
   enter(State::reading, shared_.limits.header_timeout_ms);
+  if (shared_.access_log) {
+    char name[64];
+    std::string_view peer = peer_name(fd_.get(), name);
+    remote_ = std::unique_ptr<char[]>(new (std::nothrow) char[peer.size() + 1]);
+    if (remote_) std::memcpy(remote_.get(), name, peer.size() + 1);
+  }
 }
 
 Connection::~Connection() {
@@ -347,6 +358,7 @@ void Connection::pump() noexcept {
 void Connection::finish_stream() noexcept {
   bool chunked = stream_->chunked;
   if (shared_.time_requests) timer_.ended(out_.size());
+  if (pending_access_) access_stream_ended();
   stream_->connection = nullptr;
   stream_.reset();
   // HTTP/1.0 has no chunks: closing the connection ends the body.
@@ -371,7 +383,10 @@ void Connection::fail(int status) noexcept {
   if (parsing_stopped()) return;
   count_response(shared_.stats.traffic, method_read(), status);
   prepare_output();
+  size_t from = out_.size();
   answer_error(shared_, status, out_);
+  if (shared_.access_log) [[unlikely]]
+    access_failed(status, out_.size() - from);
   phase_ = Phase::finishing_unread;
 }
 
@@ -500,6 +515,76 @@ void Connection::drain() noexcept {
   if (!busy || state_ == State::lingering) close();
 }
 
+// --- Request ids and the access log (access_log.hpp) ---------------------------------------
+
+void Connection::name_request() noexcept {
+  shared_.request.set_request_id(shared_.ids->choose(field_read("X-Request-Id")));
+  shared_.answer_from = out_.size();
+}
+
+std::string_view Connection::field_read(std::string_view name) const noexcept {
+  if (!in_) return {};
+  const char* data = in_->data.get();
+  for (const HeaderSpan& h : in_->headers)
+    if (iequals({data + h.name.offset, h.name.length}, name))
+      return {data + h.value.offset, h.value.length};
+  return {};
+}
+
+void Connection::access_answered(const Answer& a) noexcept {
+  const Request& q = shared_.request;
+  char proto[16];
+  std::string_view version = http_version(q.version_major(), q.version_minor(), proto);
+  uint64_t head_bytes = out_.size() - shared_.answer_from;
+  if (a.streams) {
+    try {
+      auto p = std::make_unique<PendingAccess>();
+      p->method = q.method();
+      p->target = q.target();
+      p->request_id = q.request_id();
+      std::memcpy(p->proto, version.data(), version.size());
+      p->proto_length = static_cast<uint8_t>(version.size());
+      p->status = shared_.response.status;
+      p->head_bytes = head_bytes;
+      p->start_ns = timer_.last_read_ns();
+      pending_access_ = std::move(p);
+    } catch (const std::bad_alloc&) {
+    }
+    return;
+  }
+  log_access(*shared_.access_log,
+             {q.method(), q.target(), q.request_id(), remote_ ? remote_.get() : "", version,
+              shared_.response.status, head_bytes, microseconds_since_read()});
+}
+
+void Connection::access_failed(int status, uint64_t bytes) noexcept {
+  std::string_view target;
+  if (in_) target = {in_->data.get() + in_->target.offset, in_->target.length};
+  std::string_view sent = field_read("X-Request-Id");
+  std::string_view id = RequestIds::sane(sent) || !shared_.ids ? sent : shared_.ids->next();
+  log_access(*shared_.access_log, {method_read(),
+                                   target,
+                                   id,
+                                   remote_ ? remote_.get() : "",
+                                   {},
+                                   status,
+                                   bytes,
+                                   microseconds_since_read()});
+}
+
+void Connection::access_stream_ended() noexcept {
+  std::unique_ptr<PendingAccess> p = std::move(pending_access_);
+  uint64_t body = stream_ ? stream_->bytes : 0;
+  log_access(*shared_.access_log, {p->method,
+                                   p->target,
+                                   p->request_id,
+                                   remote_ ? remote_.get() : "",
+                                   {p->proto, p->proto_length},
+                                   p->status,
+                                   p->head_bytes + body,
+                                   (monotonic_ns() - p->start_ns) / 1000});
+}
+
 std::string_view Connection::method_read() const noexcept {
   // The codec resets the spans when a request begins: this is the current one's, possibly
   // cut short (a partial method counts as another method).
@@ -549,7 +634,8 @@ void Connection::close() noexcept {
   timer_.forget();
   take_.reset();  // a response that was to hand over, never sent: the client is gone
   if (stream_) {
-    stream_->connection = nullptr;  // its waker becomes a no-op
+    if (pending_access_) access_stream_ended();  // cut short: what it sent
+    stream_->connection = nullptr;               // its waker becomes a no-op
     stream_.reset();
   }
   // close() drops the descriptor from the epoll set: no epoll_ctl(DEL) needed.

@@ -42,9 +42,11 @@
 #include <httpserver/options.hpp>
 #include <httpserver/reactor.hpp>
 
+#include "access_log.hpp"
 #include "buffer_pool.hpp"
 #include "list.hpp"
 #include "request_codec.hpp"
+#include "request_id.hpp"
 #include "responder.hpp"
 #include "serialize.hpp"
 #include "traffic.hpp"
@@ -73,8 +75,11 @@ struct ConnectionShared {
   CodecRules codec_rules;       // `limits` as the request codecs apply them, and the Host memo
   std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
   ConnectionStats stats;
-  bool time_requests = false;  // ServerOptions::time_requests
-  bool draining = false;       // every response says "Connection: close"
+  bool time_requests = false;       // ServerOptions::time_requests (or access_log)
+  Logger* access_log = nullptr;     // ServerOptions::access_log: its lines go here
+  std::unique_ptr<RequestIds> ids;  // when requests get ids (access log, echo_request_id)
+  size_t answer_from = 0;           // where in its output the response being answered begins
+  bool draining = false;            // every response says "Connection: close"
   // The request being answered is its connection's last (Limits::max_requests_per_connection):
   // its response says "Connection: close". Set by the connection before each answer().
   bool last_request = false;
@@ -169,14 +174,26 @@ class Connection final : public IoHandler, private ListLink {
   void take_pooled_output() noexcept;
   // After answer(): counts it, and notes where its response ends for the duration histogram.
   void account(const Answer& a) noexcept {
-    if (count_answer(shared_, a) && shared_.time_requests)
-      timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+    if (!count_answer(shared_, a) || !shared_.time_requests) return;
+    timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+    if (shared_.access_log) [[unlikely]]
+      access_answered(a);
   }
   std::string_view method_read() const noexcept;  // of the request in progress, or empty
   // Before answer(): whether this request is the last the connection takes.
   void count_request() noexcept {
     uint64_t limit = shared_.limits.max_requests_per_connection;
     shared_.last_request = limit != 0 && ++answered_ >= limit;
+    if (shared_.ids) [[unlikely]]
+      name_request();
+  }
+  void name_request() noexcept;
+  std::string_view field_read(std::string_view name) const noexcept;  // of the request so far
+  void access_answered(const Answer& a) noexcept;
+  void access_failed(int status, uint64_t bytes) noexcept;
+  void access_stream_ended() noexcept;
+  uint64_t microseconds_since_read() const noexcept {
+    return (monotonic_ns() - timer_.last_read_ns()) / 1000;
   }
   // The head is complete and its body is still arriving: the body's deadline, not the head's.
   void await_body() noexcept { enter(State::reading_body, shared_.limits.body_timeout_ms); }
@@ -209,6 +226,8 @@ class Connection final : public IoHandler, private ListLink {
   std::unique_ptr<TakeOver> take_;  // set once a response hands the connection over
   ResponseTimer timer_;             // with shared_.time_requests only
   uint64_t answered_ = 0;           // requests answered, for max_requests_per_connection
+  std::unique_ptr<char[]> remote_;  // the peer's name, with the access log only
+  std::unique_ptr<PendingAccess> pending_access_;  // a streamed response's, until it ends
 };
 
 }  // namespace hs
