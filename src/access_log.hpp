@@ -12,7 +12,8 @@
 // its handler returned (or the server answered an error itself), and a streamed response
 // when its producer ends it (or the connection closes under it, with the bytes it got).
 // duration_us runs from the read that completed the request to that moment; bytes counts the
-// whole response, head and body.
+// whole response, head and body. A refused connection's 503 (max_connections) has no line:
+// no request was read.
 //
 // Threads: the reactor's thread only.
 #pragma once

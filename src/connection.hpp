@@ -180,7 +180,8 @@ class Connection final : public IoHandler, private ListLink {
       access_answered(a);
   }
   std::string_view method_read() const noexcept;  // of the request in progress, or empty
-  // Before answer(): whether this request is the last the connection takes.
+  // Before answer(): counts the request against max_requests_per_connection (the last one's
+  // response says "Connection: close") and, when requests get ids, gives it its id.
   void count_request() noexcept {
     uint64_t limit = shared_.limits.max_requests_per_connection;
     shared_.last_request = limit != 0 && ++answered_ >= limit;
@@ -189,6 +190,8 @@ class Connection final : public IoHandler, private ListLink {
   }
   void name_request() noexcept;
   std::string_view field_read(std::string_view name) const noexcept;  // of the request so far
+  // The access log's line (access_log.hpp) for a handler's response, for an error the
+  // connection answers itself, and for a streamed response that has ended or been cut short.
   void access_answered(const Answer& a) noexcept;
   void access_failed(int status, uint64_t bytes) noexcept;
   void access_stream_ended() noexcept;
