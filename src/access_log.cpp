@@ -10,17 +10,18 @@
 namespace hs {
 
 void log_access(Logger& logger, const AccessEntry& e) noexcept {
+  using namespace std::string_view_literals;  // keys with their lengths: no strlen per line
   const LogField fields[] = {
-      {"bytes", {}, e.bytes, true},
-      {"duration_us", {}, e.duration_us, true},
-      {"method", e.method},
-      {"proto", e.proto},
-      {"remote", e.remote},
-      {"request_id", e.request_id},
-      {"status", {}, static_cast<uint64_t>(e.status), true},
-      {"target", e.target},
+      {"bytes"sv, {}, e.bytes, true},
+      {"duration_us"sv, {}, e.duration_us, true},
+      {"method"sv, e.method},
+      {"proto"sv, e.proto},
+      {"remote"sv, e.remote},
+      {"request_id"sv, e.request_id},
+      {"status"sv, {}, static_cast<uint64_t>(e.status), true},
+      {"target"sv, e.target},
   };
-  logger.info_fields("access", fields);
+  logger.info_fields("access"sv, fields);
 }
 
 std::string_view peer_name(int fd, char (&out)[64]) noexcept {
@@ -53,6 +54,7 @@ std::string_view peer_name(int fd, char (&out)[64]) noexcept {
 }
 
 std::string_view http_version(int major, int minor, char* out) noexcept {
+  if (major == 1 && minor == 1) return "HTTP/1.1";  // nearly every request
   char* p = out;
   for (char c : std::string_view("HTTP/")) *p++ = c;
   p = std::to_chars(p, out + 10, major).ptr;

@@ -98,8 +98,10 @@ Connection::Connection(ConnectionShared& shared, UniqueFd fd)
   if (shared_.access_log) {
     char name[64];
     std::string_view peer = peer_name(fd_.get(), name);
-    remote_ = std::unique_ptr<char[]>(new (std::nothrow) char[peer.size() + 1]);
-    if (remote_) std::memcpy(remote_.get(), name, peer.size() + 1);
+    try {
+      remote_ = std::make_unique<std::string>(peer);
+    } catch (const std::bad_alloc&) {
+    }
   }
 }
 
@@ -552,9 +554,8 @@ void Connection::access_answered(const Answer& a) noexcept {
     }
     return;
   }
-  log_access(*shared_.access_log,
-             {q.method(), q.target(), q.request_id(), remote_ ? remote_.get() : "", version,
-              shared_.response.status, head_bytes, microseconds_since_read()});
+  log_access(*shared_.access_log, {q.method(), q.target(), q.request_id(), remote(), version,
+                                   shared_.response.status, head_bytes, microseconds_since_read()});
 }
 
 void Connection::access_failed(int status, uint64_t bytes) noexcept {
@@ -562,14 +563,8 @@ void Connection::access_failed(int status, uint64_t bytes) noexcept {
   if (in_) target = {in_->data.get() + in_->target.offset, in_->target.length};
   std::string_view sent = field_read("X-Request-Id");
   std::string_view id = RequestIds::sane(sent) || !shared_.ids ? sent : shared_.ids->next();
-  log_access(*shared_.access_log, {method_read(),
-                                   target,
-                                   id,
-                                   remote_ ? remote_.get() : "",
-                                   {},
-                                   status,
-                                   bytes,
-                                   microseconds_since_read()});
+  log_access(*shared_.access_log,
+             {method_read(), target, id, remote(), {}, status, bytes, microseconds_since_read()});
 }
 
 void Connection::access_stream_ended() noexcept {
@@ -578,7 +573,7 @@ void Connection::access_stream_ended() noexcept {
   log_access(*shared_.access_log, {p->method,
                                    p->target,
                                    p->request_id,
-                                   remote_ ? remote_.get() : "",
+                                   remote(),
                                    {p->proto, p->proto_length},
                                    p->status,
                                    p->head_bytes + body,

@@ -195,6 +195,7 @@ class Connection final : public IoHandler, private ListLink {
   void access_answered(const Answer& a) noexcept;
   void access_failed(int status, uint64_t bytes) noexcept;
   void access_stream_ended() noexcept;
+  std::string_view remote() const noexcept { return remote_ ? *remote_ : std::string_view(); }
   uint64_t microseconds_since_read() const noexcept {
     return (monotonic_ns() - timer_.last_read_ns()) / 1000;
   }
@@ -225,11 +226,11 @@ class Connection final : public IoHandler, private ListLink {
   std::unique_ptr<ReadBuffer> in_;
   std::string out_;
   size_t out_sent_ = 0;
-  std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
-  std::unique_ptr<TakeOver> take_;  // set once a response hands the connection over
-  ResponseTimer timer_;             // with shared_.time_requests only
-  uint64_t answered_ = 0;           // requests answered, for max_requests_per_connection
-  std::unique_ptr<char[]> remote_;  // the peer's name, with the access log only
+  std::shared_ptr<Stream> stream_;       // set while a streamed response is being produced
+  std::unique_ptr<TakeOver> take_;       // set once a response hands the connection over
+  ResponseTimer timer_;                  // with shared_.time_requests only
+  uint64_t answered_ = 0;                // requests answered, for max_requests_per_connection
+  std::unique_ptr<std::string> remote_;  // the peer's name, with the access log only
   std::unique_ptr<PendingAccess> pending_access_;  // a streamed response's, until it ends
 };
 

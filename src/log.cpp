@@ -419,54 +419,80 @@ void Logger::info_fields(std::string_view message, std::span<const LogField> fie
     format_frame(kInfo, now);
   const Frame& f = frames_[kInfo];
   bool text = options_.format == LogFormat::text;
-  try {
-    // The frame's start ends with `msg=` (text) or `"msg":"` (JSON); escaped_ takes the rest
-    // up to the frame's end: "\n" (text), or `","time":"...` of which JSON keeps `"time"...`.
-    escaped_.clear();
-    auto value = [&](std::string_view v) {
-      uint8_t kinds = byte_kinds(v, kBare | kGoVerbatim | kJsonVerbatim);
-      if (!text) {
-        escaped_.push_back('"');
-        kinds& kJsonVerbatim ? (void)escaped_.append(v) : escape_json(escaped_, v);
-        escaped_.push_back('"');
-      } else if ((kinds & kBare) && !v.empty()) {
-        escaped_.append(v);
-      } else {
-        // Escaped as JSON escapes, not as strconv.Quote: logfmt parsers (go-logfmt) read
-        // \u0001 and \ufffd but refuse Quote's \x01 and \xff. Printable ASCII reads the same.
-        escaped_.push_back('"');
-        kinds& kJsonVerbatim ? (void)escaped_.append(v) : escape_json(escaped_, v);
-        escaped_.push_back('"');
-      }
-    };
-    if (text) {
-      value(message);
+  // Written straight into the buffer, with room for the longest the line can be: every value
+  // byte escaped to 6 bytes (\u00XX), quoted.
+  size_t most = f.start_length + f.end_length + 6 * message.size() + 3;
+  for (const LogField& field : fields)
+    most += field.key.size() + 4 + (field.is_number ? 20 : 6 * field.text.size() + 2);
+  if (buffer_.size() - used_ < most && !grow(used_ + most)) {
+    ++dropped_;
+    ++dropped_total_;
+    return;
+  }
+  char* start = buffer_.data() + used_;
+  char* p = copy_bytes(start, {f.start, f.start_length});
+  // Escaped as JSON escapes in both formats, not as strconv.Quote: logfmt parsers
+  // (go-logfmt) read \u0001 and \ufffd but refuse Quote's \x01 and \xff. Printable ASCII
+  // reads the same. Quoted in text where logrus quotes.
+  enum Quote { never, always, as_logrus };
+  auto put = [&](std::string_view v, Quote mode) {
+    uint8_t kinds = byte_kinds(v, kBare | kJsonVerbatim);
+    bool quote = mode == always || (mode == as_logrus && (!(kinds & kBare) || v.empty()));
+    if (quote) *p++ = '"';
+    if (kinds & kJsonVerbatim) {
+      p = copy_bytes(p, v);
     } else {
-      escape_json(escaped_, message);
-      escaped_.push_back('"');
+      escaped_.clear();
+      escape_json(escaped_, v);  // may throw: out of line, rare
+      p = copy_bytes(p, escaped_);
     }
-    char digits[24];
+    if (quote) *p++ = '"';
+  };
+  try {
+    if (text) {
+      put(message, as_logrus);
+    } else {  // the frame opened the message's quotes
+      put(message, never);
+      *p++ = '"';
+    }
     for (const LogField& field : fields) {
-      escaped_.append(text ? " " : ",\"").append(field.key).append(text ? "=" : "\":");
-      if (field.is_number) {
-        auto end = std::to_chars(digits, digits + sizeof digits, field.number).ptr;
-        escaped_.append(digits, static_cast<size_t>(end - digits));
+      if (text) {
+        *p++ = ' ';
+        p = copy_bytes(p, field.key);
+        *p++ = '=';
       } else {
-        value(field.text);
+        *p++ = ',';
+        *p++ = '"';
+        p = copy_bytes(p, field.key);
+        *p++ = '"';
+        *p++ = ':';
       }
+      if (field.is_number)
+        p = std::to_chars(p, p + 20, field.number).ptr;
+      else
+        put(field.text, text ? as_logrus : always);
     }
-    if (!text) escaped_.push_back(',');
   } catch (...) {
     ++dropped_;
     ++dropped_total_;
     return;
   }
-  if (text) return append(f, escaped_, {}, false);
-  // JSON: the frame's end without its first two bytes (`",`), which closed the message.
-  Frame json = f;
-  std::memmove(json.end, f.end + 2, f.end_length - 2u);
-  json.end_length = static_cast<uint8_t>(f.end_length - 2);
-  append(json, escaped_, {}, false);
+  // JSON: a comma, then the frame's end without its first two bytes (`",`), which would
+  // have closed the message.
+  size_t skip = 0;
+  if (!text) {
+    *p++ = ',';
+    skip = 2;
+  }
+  p = copy_bytes(p, {f.end + skip, f.end_length - skip});
+  size_t length = static_cast<size_t>(p - start);
+  if (used_ + length - sent_ > options_.max_pending_bytes) {
+    ++dropped_;
+    ++dropped_total_;
+    return;
+  }
+  used_ += length;
+  ++lines_;
 }
 
 // Inlined into its callers: on the hot path its call costs a quarter of the line.

@@ -32,7 +32,6 @@ class RequestIds {
 
  private:
   char made_[32];  // the prefix's 16 hex digits stay; the counter's follow
-  uint64_t counter_ = 0;
 };
 
 }  // namespace hs
