@@ -26,8 +26,12 @@ namespace bench {
 inline constexpr std::string_view kRequest = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
 
 struct Fixture {
-  explicit Fixture(hs::LogFormat format)
-      : null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC)), logger(null_fd, {format, 1 << 20, 0}) {
+  // With `access_log`, each response also gets its access line (access_log.hpp), as a
+  // Connection writes it with ServerOptions::access_log.
+  explicit Fixture(hs::LogFormat format, bool access_log = false)
+      : null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC)),
+        logger(null_fd, {format, 1 << 20, 0}),
+        access_log(access_log) {
     std::vector<hs::Middleware> middlewares;
     if (logger.enabled()) middlewares.push_back(hs::logging(logger));
     shared = std::make_unique<hs::ConnectionShared>(
@@ -53,9 +57,20 @@ struct Fixture {
     std::memcpy(in->data.get(), batch.data(), batch.size());
     in->length = batch.size();
     hs::RequestCodec::Result result;
+    uint64_t start_ns = access_log ? hs::monotonic_ns() : 0;  // the read's time
+    size_t from = 0;
     while ((result = codec->decode(*in)) == hs::RequestCodec::Result::request) {
       hs::Answer a = answer(*shared, *in, codec->head(), out);
       hs::count_answer(*shared, a, codec->head());  // as Connection::dispatch() counts it
+      if (access_log) {
+        const hs::Request& q = shared->request;
+        char proto[16];
+        hs::log_access(logger, {q.method(), q.target(), ids.next(), "127.0.0.1:50412",
+                                hs::http_version(q.version_major(), q.version_minor(), proto),
+                                shared->response.status, out.size() - from,
+                                (hs::monotonic_ns() - start_ns) / 1000});
+        from = out.size();
+      }
       if (a.outcome != hs::Answer::Outcome::keep_alive) failed = true;
     }
     if (result != hs::RequestCodec::Result::more) failed = true;
@@ -72,6 +87,8 @@ struct Fixture {
   std::unique_ptr<hs::ConnectionShared> shared;
   std::unique_ptr<hs::RequestCodec> codec;
   std::string out;
+  bool access_log;
+  hs::RequestIds ids;
   bool failed = false;  // a request was refused, or a response closes
 };
 

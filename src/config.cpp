@@ -116,6 +116,11 @@ Flags (environment variable in brackets):
                            --server-name= sends none)
   --log-format F           text, json or none (default text) [LOG_FORMAT]
   --quiet                  same as --log-format=none
+  --access-log             log one line per response (method, target, proto,
+                           status, bytes, duration_us, remote, request_id) in the
+                           --log-format (default: off, only the uri: line)
+  --request-id             answer every request with an X-Request-Id field: the
+                           request's own when sane, else one made up
   --workers N              reactor threads, one listener each (default 1) [WORKERS]
   --max-header-bytes SIZE  header section limit, 431 beyond (default 8KiB)
   --max-target-bytes SIZE  request-target limit, 414 beyond (default 8KiB)
@@ -207,6 +212,12 @@ Config parse_config(const std::vector<std::string>& args,
       } else if (flag == "--quiet") {
         no_value();
         config.log_format = LogFormat::none;
+      } else if (flag == "--access-log") {
+        no_value();
+        config.server.access_log = true;
+      } else if (flag == "--request-id") {
+        no_value();
+        config.server.echo_request_id = true;
       } else if (flag == "--port") {
         config.server.listen.port = static_cast<uint16_t>(parse_range(take(), 0, 65535, "port"));
         address_flags = true;

@@ -36,6 +36,7 @@ class Connection::Stream final : public BodyWriter {
   void write(std::string_view data) override {
     if (connection == nullptr || ended || data.empty()) return;
     std::string& out = connection->out_;
+    size_t before = out.size();
     if (chunked) {
       char size[24];
       auto n = std::to_chars(size, size + sizeof size, data.size(), 16).ptr - size;
@@ -44,12 +45,15 @@ class Connection::Stream final : public BodyWriter {
     } else {
       out.append(data);
     }
+    bytes += out.size() - before;
     wrote = true;
   }
   void end() override {
     if (connection == nullptr || ended) return;
     ended = true;
-    if (chunked) connection->out_.append("0\r\n\r\n");
+    if (!chunked) return;
+    connection->out_.append("0\r\n\r\n");
+    bytes += 5;
   }
   bool ready() const override { return connection != nullptr && !connection->backpressured(); }
   std::function<void()> waker() override {
@@ -66,12 +70,16 @@ class Connection::Stream final : public BodyWriter {
   bool ended = false;
   bool wrote = false;  // the last call wrote something
   bool idle = false;   // the last call wrote nothing: wait for the waker
+  uint64_t bytes = 0;  // of the body, as sent (chunk framing included)
   std::weak_ptr<Stream> self;
 };
 
 struct Connection::Upload {
   std::shared_ptr<BodyReader> reader;
   std::string method;  // the request's: its head is gone once the body streams
+  // With the access log (or echoed ids): the head's fields its line needs, kept as a streamed
+  // response's are.
+  std::unique_ptr<PendingAccess> access;
   // What the reader's resumer reaches: this connection until the upload is over, then null.
   std::shared_ptr<Connection*> handle;
   bool paused = false;
@@ -107,6 +115,14 @@ Connection::Connection(ConnectionShared& shared, UniqueFd fd)
     return;
   }
   enter(State::reading, shared_.limits.header_timeout_ms);
+  if (shared_.access_log) {
+    char name[64];
+    std::string_view peer = peer_name(fd_.get(), name);
+    try {
+      remote_ = std::make_unique<std::string>(peer);
+    } catch (const std::bad_alloc&) {
+    }
+  }
 }
 
 Connection::~Connection() {
@@ -379,6 +395,7 @@ void Connection::on_head() noexcept {
     auto upload = std::make_unique<Upload>();
     upload->reader = shared_.response.release_reader();
     upload->method.assign(shared_.request.method());
+    if (shared_.ids) upload->access = pending_access_of(shared_.request);
     upload->handle = std::make_shared<Connection*>(this);
     std::weak_ptr<Connection*> handle = upload->handle;
     upload->reader->resume_ = [handle] {
@@ -428,11 +445,16 @@ void Connection::finish_upload(bool stopped) noexcept {
   // Other connections' requests came between: the limit is this one's again.
   uint64_t limit = shared_.limits.max_requests_per_connection;
   shared_.last_request = limit != 0 && answered_ >= limit;
-  Answer a = answer_body(shared_, *upload->reader, upload->method, codec_->head(), stopped, out_);
+  shared_.answer_from = out_.size();
+  std::string_view id = upload->access ? std::string_view(upload->access->request_id) : "";
+  Answer a = answer_body(shared_, *upload->reader, upload->method, codec_->head(), stopped,
+                         shared_.echo_request_id ? id : "", out_);
   // Counted by the upload's method: shared_.request is another request's by now.
   if (a.outcome != Answer::Outcome::no_memory) {
     count_response(shared_.stats.traffic, upload->method, shared_.response.status);
     if (shared_.time_requests) timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+    if (shared_.access_log && upload->access) [[unlikely]]
+      access_body_answered(a, std::move(upload->access));
   }
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
   phase_ = Phase::kept_alive;
@@ -498,6 +520,7 @@ void Connection::pump() noexcept {
 void Connection::finish_stream() noexcept {
   bool chunked = stream_->chunked;
   if (shared_.time_requests) timer_.ended(out_.size());
+  if (pending_access_) access_stream_ended();
   stream_->connection = nullptr;
   stream_.reset();
   // HTTP/1.0 has no chunks: closing the connection ends the body.
@@ -519,21 +542,27 @@ void Connection::wake_stream() noexcept {
 // An error the client caused: answer it and close, reading nothing more as requests. Unread
 // input may remain: the connection lingers before closing.
 void Connection::fail(int status) noexcept {
-  if (!parsing_stopped()) count_response(shared_.stats.traffic, method_read(), status);
-  abort_upload(status);
-  if (parsing_stopped()) return;
+  if (parsing_stopped()) return abort_upload(status);
+  count_response(shared_.stats.traffic, method_read(), status);
   prepare_output();
+  size_t from = out_.size();
   answer_error(shared_, status, out_);
+  if (shared_.access_log) [[unlikely]]
+    access_failed(status, out_.size() - from);
+  abort_upload(status);  // after the access line, which reads the upload's head
   phase_ = Phase::finishing_unread;
 }
 
 // Code of the host's threw outside a handler (stream_body, a body reader): 500, and close.
 void Connection::fail_handler() noexcept {
-  if (!parsing_stopped()) count_response(shared_.stats.traffic, method_read(), 500);
-  abort_upload(500);
-  if (parsing_stopped()) return;
+  if (parsing_stopped()) return abort_upload(500);
+  count_response(shared_.stats.traffic, method_read(), 500);
   prepare_output();
+  size_t from = out_.size();
   answer_handler_error(shared_, out_);
+  if (shared_.access_log) [[unlikely]]
+    access_failed(500, out_.size() - from);
+  abort_upload(500);
   phase_ = Phase::finishing_unread;
 }
 
@@ -669,6 +698,98 @@ void Connection::drain() noexcept {
   if (!busy || state_ == State::lingering) close();
 }
 
+// --- Request ids and the access log (access_log.hpp) ---------------------------------------
+
+void Connection::name_request() noexcept {
+  shared_.request.set_request_id(shared_.ids->choose(field_read("X-Request-Id")));
+  shared_.answer_from = out_.size();
+}
+
+std::string_view Connection::field_read(std::string_view name) const noexcept {
+  if (!in_) return {};
+  const char* data = in_->data.get();
+  for (const HeaderSpan& h : in_->headers)
+    if (iequals({data + h.name.offset, h.name.length}, name))
+      return {data + h.value.offset, h.value.length};
+  return {};
+}
+
+// What the access line of a response that ends later needs of its request: a copy, as the
+// request's views go with the next one. Null when memory is short (no line then).
+std::unique_ptr<PendingAccess> Connection::pending_access_of(const Request& q) noexcept {
+  try {
+    auto p = std::make_unique<PendingAccess>();
+    p->method = q.method();
+    p->target = q.target();
+    p->request_id = q.request_id();
+    std::string_view version = http_version(q.version_major(), q.version_minor(), p->proto);
+    p->proto_length = static_cast<uint8_t>(version.size());
+    return p;
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+
+// The response a body reader gave once its body ended: logged now, or when its stream ends.
+void Connection::access_body_answered(const Answer& a, std::unique_ptr<PendingAccess> p) noexcept {
+  p->status = shared_.response.status;
+  p->head_bytes = out_.size() - shared_.answer_from;
+  p->start_ns = timer_.last_read_ns();
+  if (a.streams) {
+    pending_access_ = std::move(p);
+    return;
+  }
+  access_pending(*p, p->status, p->head_bytes, microseconds_since_read());
+}
+
+void Connection::access_pending(const PendingAccess& p, int status, uint64_t bytes,
+                                uint64_t duration_us) noexcept {
+  log_access(*shared_.access_log, {p.method,
+                                   p.target,
+                                   p.request_id,
+                                   remote(),
+                                   {p.proto, p.proto_length},
+                                   status,
+                                   bytes,
+                                   duration_us});
+}
+
+void Connection::access_answered(const Answer& a) noexcept {
+  const Request& q = shared_.request;
+  char proto[16];
+  std::string_view version = http_version(q.version_major(), q.version_minor(), proto);
+  uint64_t head_bytes = out_.size() - shared_.answer_from;
+  if (a.streams) {
+    if (auto p = pending_access_of(q)) {
+      p->status = shared_.response.status;
+      p->head_bytes = head_bytes;
+      p->start_ns = timer_.last_read_ns();
+      pending_access_ = std::move(p);
+    }
+    return;
+  }
+  log_access(*shared_.access_log, {q.method(), q.target(), q.request_id(), remote(), version,
+                                   shared_.response.status, head_bytes, microseconds_since_read()});
+}
+
+void Connection::access_failed(int status, uint64_t bytes) noexcept {
+  if (upload_ && upload_->access) {  // a body read as it arrives: its head is gone from in_
+    return access_pending(*upload_->access, status, bytes, microseconds_since_read());
+  }
+  std::string_view target;
+  if (in_) target = {in_->data.get() + in_->target.offset, in_->target.length};
+  std::string_view sent = field_read("X-Request-Id");
+  std::string_view id = RequestIds::sane(sent) || !shared_.ids ? sent : shared_.ids->next();
+  log_access(*shared_.access_log,
+             {method_read(), target, id, remote(), {}, status, bytes, microseconds_since_read()});
+}
+
+void Connection::access_stream_ended() noexcept {
+  std::unique_ptr<PendingAccess> p = std::move(pending_access_);
+  uint64_t body = stream_ ? stream_->bytes : 0;
+  access_pending(*p, p->status, p->head_bytes + body, (monotonic_ns() - p->start_ns) / 1000);
+}
+
 std::string_view Connection::method_read() const noexcept {
   // A body read as it arrives keeps no spans of its head: the upload keeps the method.
   if (upload_) return upload_->method;
@@ -739,7 +860,8 @@ void Connection::close() noexcept {
   timer_.forget();
   take_.reset();  // a response that was to hand over, never sent: the client is gone
   if (stream_) {
-    stream_->connection = nullptr;  // its waker becomes a no-op
+    if (pending_access_) access_stream_ended();  // cut short: what it sent
+    stream_->connection = nullptr;               // its waker becomes a no-op
     stream_.reset();
   }
   // close() drops the descriptor from the epoll set: no epoll_ctl(DEL) needed.

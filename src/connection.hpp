@@ -44,9 +44,11 @@
 #include <httpserver/options.hpp>
 #include <httpserver/reactor.hpp>
 
+#include "access_log.hpp"
 #include "buffer_pool.hpp"
 #include "list.hpp"
 #include "request_codec.hpp"
+#include "request_id.hpp"
 #include "responder.hpp"
 #include "serialize.hpp"
 #include "traffic.hpp"
@@ -79,8 +81,12 @@ struct ConnectionShared {
   std::vector<std::unique_ptr<RequestCodec>> free_codecs;
   std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
   ConnectionStats stats;
-  bool time_requests = false;  // ServerOptions::time_requests
-  bool draining = false;       // every response says "Connection: close"
+  bool time_requests = false;       // ServerOptions::time_requests (or access_log)
+  Logger* access_log = nullptr;     // ServerOptions::access_log: its lines go here
+  std::unique_ptr<RequestIds> ids;  // when requests get ids (access log, echo_request_id)
+  bool echo_request_id = false;     // ServerOptions::echo_request_id
+  size_t answer_from = 0;           // where in its output the response being answered begins
+  bool draining = false;            // every response says "Connection: close"
   // The request being answered is its connection's last (Limits::max_requests_per_connection):
   // its response says "Connection: close". Set by the connection before each answer().
   bool last_request = false;
@@ -185,14 +191,34 @@ class Connection final : public IoHandler, private ListLink {
   void take_pooled_output() noexcept;
   // After answer(): counts it, and notes where its response ends for the duration histogram.
   void account(const Answer& a) noexcept {
-    if (count_answer(shared_, a, codec_->head()) && shared_.time_requests)
-      timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+    if (!count_answer(shared_, a, codec_->head()) || !shared_.time_requests) return;
+    timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+    if (shared_.access_log) [[unlikely]]
+      access_answered(a);
   }
   std::string_view method_read() const noexcept;  // of the request in progress, or empty
-  // Before answer(): whether this request is the last the connection takes.
+  // Before answer(): counts the request against max_requests_per_connection (the last one's
+  // response says "Connection: close") and, when requests get ids, gives it its id.
   void count_request() noexcept {
     uint64_t limit = shared_.limits.max_requests_per_connection;
     shared_.last_request = limit != 0 && ++answered_ >= limit;
+    if (shared_.ids) [[unlikely]]
+      name_request();
+  }
+  void name_request() noexcept;
+  std::string_view field_read(std::string_view name) const noexcept;  // of the request so far
+  // The access log's line (access_log.hpp) for a handler's response, for an error the
+  // connection answers itself, and for a streamed response that has ended or been cut short.
+  void access_answered(const Answer& a) noexcept;
+  void access_failed(int status, uint64_t bytes) noexcept;
+  void access_stream_ended() noexcept;
+  void access_body_answered(const Answer& a, std::unique_ptr<PendingAccess> p) noexcept;
+  void access_pending(const PendingAccess& p, int status, uint64_t bytes,
+                      uint64_t duration_us) noexcept;
+  static std::unique_ptr<PendingAccess> pending_access_of(const Request& q) noexcept;
+  std::string_view remote() const noexcept { return remote_ ? *remote_ : std::string_view(); }
+  uint64_t microseconds_since_read() const noexcept {
+    return (monotonic_ns() - timer_.last_read_ns()) / 1000;
   }
   // The head is complete and its body is still arriving: the body's deadline, not the head's.
   void await_body() noexcept { enter(State::reading_body, shared_.limits.body_timeout_ms); }
@@ -225,11 +251,13 @@ class Connection final : public IoHandler, private ListLink {
   std::unique_ptr<ReadBuffer> in_;
   std::string out_;
   size_t out_sent_ = 0;
-  std::shared_ptr<Stream> stream_;  // set while a streamed response is being produced
-  std::unique_ptr<TakeOver> take_;  // set once a response hands the connection over
-  std::unique_ptr<Upload> upload_;  // set while a BodyReader reads the request body
-  ResponseTimer timer_;             // with shared_.time_requests only
-  uint64_t answered_ = 0;           // requests answered, for max_requests_per_connection
+  std::shared_ptr<Stream> stream_;       // set while a streamed response is being produced
+  std::unique_ptr<TakeOver> take_;       // set once a response hands the connection over
+  std::unique_ptr<Upload> upload_;       // set while a BodyReader reads the request body
+  ResponseTimer timer_;                  // with shared_.time_requests only
+  uint64_t answered_ = 0;                // requests answered, for max_requests_per_connection
+  std::unique_ptr<std::string> remote_;  // the peer's name, with the access log only
+  std::unique_ptr<PendingAccess> pending_access_;  // a streamed response's, until it ends
 };
 
 }  // namespace hs

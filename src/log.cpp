@@ -372,7 +372,91 @@ void Logger::escaped_line(const Frame& f, std::string_view prefix,
   }
 }
 
-// Inlined into its two callers: on the hot path its call costs a quarter of the line.
+void Logger::info_fields(std::string_view message, std::span<const LogField> fields) noexcept {
+  if (!enabled()) return;
+  if (sent_ > 0 && sent_ == used_) used_ = sent_ = 0;
+  std::time_t now = std::time(nullptr);
+  if (now != frames_[kInfo].second) [[unlikely]]
+    format_frame(kInfo, now);
+  const Frame& f = frames_[kInfo];
+  bool text = options_.format == LogFormat::text;
+  // Written straight into the buffer, with room for the longest the line can be: every value
+  // byte escaped to 6 bytes (\u00XX), quoted.
+  size_t most = f.start_length + f.end_length + 6 * message.size() + 3;
+  for (const LogField& field : fields)
+    most += field.key.size() + 4 + (field.is_number ? 20 : 6 * field.text.size() + 2);
+  if (buffer_.size() - used_ < most && !grow(used_ + most)) {
+    ++dropped_;
+    ++dropped_total_;
+    return;
+  }
+  char* start = buffer_.data() + used_;
+  char* p = copy_bytes(start, {f.start, f.start_length});
+  // Escaped as JSON escapes in both formats, not as strconv.Quote: logfmt parsers
+  // (go-logfmt) read \u0001 and \ufffd but refuse Quote's \x01 and \xff. Printable ASCII
+  // reads the same. Quoted in text where logrus quotes.
+  enum Quote { never, always, as_logrus };
+  auto put = [&](std::string_view v, Quote mode) {
+    uint8_t kinds = byte_kinds(v, kBare | kJsonVerbatim);
+    bool quote = mode == always || (mode == as_logrus && (!(kinds & kBare) || v.empty()));
+    if (quote) *p++ = '"';
+    if (kinds & kJsonVerbatim) {
+      p = copy_bytes(p, v);
+    } else {
+      escaped_.clear();
+      escape_json(escaped_, v);  // may throw: out of line, rare
+      p = copy_bytes(p, escaped_);
+    }
+    if (quote) *p++ = '"';
+  };
+  try {
+    if (text) {
+      put(message, as_logrus);
+    } else {  // the frame opened the message's quotes
+      put(message, never);
+      *p++ = '"';
+    }
+    for (const LogField& field : fields) {
+      if (text) {
+        *p++ = ' ';
+        p = copy_bytes(p, field.key);
+        *p++ = '=';
+      } else {
+        *p++ = ',';
+        *p++ = '"';
+        p = copy_bytes(p, field.key);
+        *p++ = '"';
+        *p++ = ':';
+      }
+      if (field.is_number)
+        p = std::to_chars(p, p + 20, field.number).ptr;
+      else
+        put(field.text, text ? as_logrus : always);
+    }
+  } catch (...) {
+    ++dropped_;
+    ++dropped_total_;
+    return;
+  }
+  // JSON: a comma, then the frame's end without its first two bytes (`",`), which would
+  // have closed the message.
+  size_t skip = 0;
+  if (!text) {
+    *p++ = ',';
+    skip = 2;
+  }
+  p = copy_bytes(p, {f.end + skip, f.end_length - skip});
+  size_t length = static_cast<size_t>(p - start);
+  if (used_ + length - sent_ > options_.max_pending_bytes) {
+    ++dropped_;
+    ++dropped_total_;
+    return;
+  }
+  used_ += length;
+  ++lines_;
+}
+
+// Inlined into its callers: on the hot path its call costs a quarter of the line.
 [[gnu::always_inline]] inline void Logger::append(const Frame& f, std::string_view first,
                                                   std::string_view second, bool quote) noexcept {
   size_t length = f.start_length + first.size() + second.size() + f.end_length + 2 * quote;

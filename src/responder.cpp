@@ -152,9 +152,11 @@ Answer answer_head(ConnectionShared& shared, const RequestCodec::Head& head,
 }
 
 Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_view method,
-                   const RequestCodec::Head& head, bool stopped, std::string& out) noexcept {
+                   const RequestCodec::Head& head, bool stopped, std::string_view echo_id,
+                   std::string& out) noexcept {
   shared.response.clear();
   bool failed = run_handler(shared, [&](Response& r) {
+    if (!echo_id.empty()) r.set_header("X-Request-Id", echo_id);  // as the handler's response
     reader.end(r);
     // Only a handler may hand the connection over: the reader has it half read.
     if (r.taking_over()) r.release_take_over();

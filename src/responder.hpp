@@ -53,13 +53,15 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
 // field views could not grow, answer 431); answer_head() then runs the handler. It answers
 // at once (body_unread), or leaves the answer to the BodyReader it set (reads_body), whose
 // end() answer_body() runs once the body is complete, or when it said stop (`stopped`: the
-// rest is unread). `method` is the request's, kept by the caller: the head is gone by then.
+// rest is unread). `method` is the request's, kept by the caller: the head is gone by then;
+// `echo_id`, when not empty, is set as X-Request-Id before end() fills the response.
 bool present_head(ConnectionShared& shared, const ReadBuffer& b,
                   const RequestCodec::Head& head) noexcept;
 Answer answer_head(ConnectionShared& shared, const RequestCodec::Head& head,
                    std::string& out) noexcept;
 Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_view method,
-                   const RequestCodec::Head& head, bool stopped, std::string& out) noexcept;
+                   const RequestCodec::Head& head, bool stopped, std::string_view echo_id,
+                   std::string& out) noexcept;
 
 // An error of the connection's own (a codec status, 408, 413, 431): "NNN Reason" as
 // text/plain, with "Connection: close". Counted as a client error.

@@ -77,7 +77,17 @@ Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Log
   shared_.on_closed = [this](Connection& c) { closed(c); };
   shared_.stream_body = options_.stream_body;
   shared_.codec_rules.head_first = static_cast<bool>(shared_.stream_body);
-  shared_.time_requests = options_.time_requests;
+  shared_.time_requests = options_.time_requests || options_.access_log;
+  if (options_.access_log && error_log) shared_.access_log = error_log;
+  if (options_.access_log || options_.echo_request_id) shared_.ids = std::make_unique<RequestIds>();
+  shared_.echo_request_id = options_.echo_request_id;
+  if (options_.echo_request_id) {
+    // Before the handler, which may set its own.
+    shared_.handler = [next = std::move(shared_.handler)](const Request& q, Response& r) {
+      r.set_header("X-Request-Id", q.request_id());
+      next(q, r);
+    };
+  }
   // Sockets handed over (ListenerOptions::fd) are ours from here on, even if another fails.
   std::vector<UniqueFd> handed_over;
   handed_over.emplace_back(options_.listen.fd);

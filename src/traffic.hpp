@@ -89,6 +89,7 @@ class ResponseTimer {
 
   // Bytes have arrived: the requests they complete began now.
   void read_at(uint64_t now_ns) noexcept { read_ns_ = now_ns; }
+  uint64_t last_read_ns() const noexcept { return read_ns_; }
 
   // A response to a request completed by the last read ends at `end` (kOpen: a stream; see
   // ended()).

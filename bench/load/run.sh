@@ -18,7 +18,8 @@
 # floor-same-bytes-log (and writing httpserver's log line per request to a file, once per
 # loop iteration); see bench/floor/floor.c; httpserver-log-noserver (httpserver-log with
 # --server-name=: no Server field, the bytes Go's net/http sends); httpserver-admin
-# (httpserver-nolog with --admin-address: /metrics' request timing on).
+# (httpserver-nolog with --admin-address: /metrics' request timing on); httpserver-accesslog
+# (httpserver-log with --access-log: an access line after each uri: line).
 #
 # Rounds alternate the targets (A B C A B C ...) and the table shows medians over rounds:
 # the machine is shared and noisy. Per run: requests/s and p50/p99 from wrk, the server's
@@ -279,11 +280,12 @@ start_target() {
       "${ON_SERVER_CPU[@]}" "$HS_BIN" --port "$port" --address 127.0.0.1 \
         --log-format none --admin-address 127.0.0.1:0 2>>"$log" &
       ;;
-    httpserver-log|httpserver-log-noserver)
+    httpserver-log|httpserver-log-noserver|httpserver-accesslog)
       [ -x "$HS_BIN" ] || { say "skip $t: $HS_BIN missing"; return 1; }
       log=$TMP/$t.log
       local name=()
       [ "$t" = httpserver-log-noserver ] && name=(--server-name=)
+      [ "$t" = httpserver-accesslog ] && name=(--access-log)
       "${ON_SERVER_CPU[@]}" "$HS_BIN" --port "$port" --address 127.0.0.1 \
         --log-format text "${name[@]}" 2>>"$log" &
       ;;

@@ -25,7 +25,8 @@ start_server() {
   "$bin" --listen 127.0.0.1:0 --admin-address 127.0.0.1:0 "$@" 2>"$dir/err" &
   pid=$!
   wait_for "admin listening on"
-  app=$(sed -n 's/.*msg="listening on \(127.0.0.1:[0-9]*\)".*/\1/p' "$dir/err")
+  # msg="listening on ..." (text) or "msg":"listening on ..." (JSON)
+  app=$(sed -n 's/.*[=:]"listening on \(127.0.0.1:[0-9]*\)".*/\1/p' "$dir/err")
   admin=$(sed -n 's/.*admin listening on \(127.0.0.1:[0-9]*\)".*/\1/p' "$dir/err")
   [ -n "$app" ] && [ -n "$admin" ] || fail "addresses not logged"
 }

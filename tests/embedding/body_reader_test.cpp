@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -292,6 +293,36 @@ TEST(BodyReader, ShutdownAbortsAnUploadThatDoesNotFinish) {
   auto seen = server.call([&] { return **u.latest; });
   EXPECT_EQ(seen.aborts, 1);
   EXPECT_EQ(seen.abort_status, 0);
+}
+
+TEST(BodyReader, ItsResponseCarriesTheRequestIdAndGetsItsAccessLine) {
+  // The reader answers long after the head: the id and the access line still name the request.
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  Logger log(fileno(file), LoggerOptions{});
+  Uploads u;
+  ServerOptions o = u.options();
+  o.access_log = true;
+  o.echo_request_id = true;
+  TestServer server(o, u.handler(), &log);
+  Client c(server.port());
+  std::string body = pattern(100000);
+  ASSERT_TRUE(c.send(upload_head(body.size(), "X-Request-Id: upload-7\r\n") + body));
+  auto r = c.read_response(5000);
+  ASSERT_EQ(r.status, 201);
+  EXPECT_EQ(r.header("x-request-id"), "upload-7");
+  server.call([&] {
+    log.flush_all();
+    return 0;
+  });
+  std::string lines;
+  std::rewind(file);
+  for (int ch; (ch = std::fgetc(file)) != EOF;) lines.push_back(static_cast<char>(ch));
+  std::fclose(file);
+  EXPECT_NE(lines.find("method=POST"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("target=/upload"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("request_id=upload-7"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("status=201"), std::string::npos) << lines;
 }
 
 }  // namespace

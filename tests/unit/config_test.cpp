@@ -165,6 +165,17 @@ TEST(Config, RejectsBadBodyTimeoutsAndRequestCountsNamingTheFlag) {
   EXPECT_USAGE_ERROR_NAMING(({"--max-requests-per-connection=1.5"}), "whole number");
 }
 
+TEST(Config, TurnsOnTheAccessLogAndRequestIdsOnlyWhenAsked) {
+  Config c = parse({});
+  EXPECT_FALSE(c.server.access_log);
+  EXPECT_FALSE(c.server.echo_request_id);
+  c = parse({"--access-log", "--request-id"});
+  EXPECT_TRUE(c.server.access_log);
+  EXPECT_TRUE(c.server.echo_request_id);
+  EXPECT_USAGE_ERROR_NAMING(({"--access-log=yes"}), "--access-log");
+  EXPECT_USAGE_ERROR_NAMING(({"--request-id=1"}), "takes no value");
+}
+
 TEST(Config, TheLastOfARepeatedFlagWins) {
   EXPECT_EQ(parse({"--port", "1", "--port=2"}).server.listen.port, 2);
 }
@@ -237,6 +248,8 @@ TEST(Config, UsageDocumentsEveryFlag) {
                            "--server-name",
                            "--log-format",
                            "--quiet",
+                           "--access-log",
+                           "--request-id",
                            "--workers",
                            "--max-header-bytes",
                            "--max-target-bytes",

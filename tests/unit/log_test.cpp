@@ -632,5 +632,34 @@ TEST(Log, CountsLinesLostWhenTheReaderIsGone) {
   EXPECT_EQ(log.dropped(), 3u);
 }
 
+TEST(Logger, WritesFieldsAfterTheMessageQuotedWhereLogrusQuotesAndEscapedAsJson) {
+  Pipe pipe;
+  Logger log(pipe.fd[1], {LogFormat::text});
+  const LogField fields[] = {
+      {"bytes", {}, 153, true}, {"empty", ""}, {"path", "/a/b.c"}, {"target", "/\xff\"\\\x01 x"}};
+  log.info_fields("access", fields);
+  log.flush();
+  std::string line = pipe.read_all();
+  EXPECT_TRUE(std::regex_match(
+      line, std::regex("time=\"" + kRfc3339 +
+                       "\" level=info msg=access bytes=153 empty=\"\" "
+                       "path=/a/b.c target=\"/\\\\ufffd\\\\\"\\\\\\\\\\\\u0001 x\"\n")))
+      << line;
+}
+
+TEST(Logger, WritesFieldsAsJsonMembersBetweenMsgAndTime) {
+  Pipe pipe;
+  Logger log(pipe.fd[1], {LogFormat::json});
+  const LogField fields[] = {{"bytes", {}, 7, true}, {"target", "/<\"x\">"}};
+  log.info_fields("access", fields);
+  log.flush();
+  std::string line = pipe.read_all();
+  EXPECT_TRUE(std::regex_match(
+      line, std::regex("\\{\"level\":\"info\",\"msg\":\"access\",\"bytes\":7,"
+                       "\"target\":\"/\\\\u003c\\\\\"x\\\\\"\\\\u003e\",\"time\":\"" +
+                       kRfc3339 + "\"\\}\n")))
+      << line;
+}
+
 }  // namespace
 }  // namespace hs

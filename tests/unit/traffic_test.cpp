@@ -31,13 +31,16 @@ TEST(Traffic, CountsStatusClassesWithOutOfRangeStatusesAtTheEnds) {
   TrafficStats t;
   count_response(t, "GET", 101);
   count_response(t, "GET", 204);
+  count_response(t, "GET", 200);
+  count_response(t, "GETX", 200);
   count_response(t, "POST", 302);
   count_response(t, "GET", 404);
   count_response(t, "GET", 431);
   count_response(t, "BREW", 501);
   count_response(t, "GET", 999);
   EXPECT_EQ(t.responses[TrafficStats::kGet][0], 1u);
-  EXPECT_EQ(t.responses[TrafficStats::kGet][1], 1u);
+  EXPECT_EQ(t.responses[TrafficStats::kGet][1], 2u);
+  EXPECT_EQ(t.responses[TrafficStats::kOtherMethod][1], 1u);
   EXPECT_EQ(t.responses[TrafficStats::kPost][2], 1u);
   EXPECT_EQ(t.responses[TrafficStats::kGet][3], 2u);
   EXPECT_EQ(t.responses[TrafficStats::kOtherMethod][4], 1u);

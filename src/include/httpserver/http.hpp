@@ -63,6 +63,13 @@ class HS_API Request {
   bool body_pending() const noexcept { return body_pending_; }
   // Whether the connection stays open after this request (version and Connection field).
   bool keep_alive() const noexcept { return keep_alive_; }
+  // The request's id when the server gives requests one (ServerOptions::access_log or
+  // echo_request_id), else empty: its X-Request-Id when that is 1 to 128 bytes of printable
+  // ASCII, else one the server made up (32 hex digits, unique across workers and restarts).
+  // Valid until the handler returns, as the other views.
+  std::string_view request_id() const noexcept { return request_id_; }
+  // Set by the connection before the handler runs; set() leaves it alone.
+  void set_request_id(std::string_view id) noexcept { request_id_ = id; }
 
   // Filled in by the connection that parsed the request (and by tests).
   void set(std::string_view method, std::string_view target, int major, int minor,
@@ -83,7 +90,7 @@ class HS_API Request {
   // The target past an absolute form's scheme and authority: where the path starts.
   std::string_view origin_form() const noexcept;
 
-  std::string_view method_, target_, body_;
+  std::string_view method_, target_, body_, request_id_;
   const Header* headers_ = nullptr;
   size_t header_count_ = 0;
   int version_major_ = 1, version_minor_ = 1;

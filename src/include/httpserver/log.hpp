@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,14 @@ namespace hs {
 class Reactor;
 
 enum class LogFormat { text, json, none };
+
+// One field of a structured line (Logger::info_fields): a string, or a number.
+struct LogField {
+  std::string_view key;  // written as is: [a-z_] only
+  std::string_view text;
+  uint64_t number = 0;
+  bool is_number = false;
+};
 
 // Parses "text", "json" or "none"; returns false for anything else.
 HS_API bool parse_log_format(std::string_view name, LogFormat& format) noexcept;
@@ -85,6 +94,13 @@ class HS_API Logger {
   // No allocation once the buffer has grown; no system call.
   void info(std::string_view prefix, std::string_view value = {}) noexcept;
   void info(const Prefix& prefix, std::string_view value) noexcept { line(kInfo, prefix, value); }
+  // Appends one line with `message` and `fields` after it, in the order given (logrus's text
+  // formatter sorts keys: pass them sorted to read as it writes). Text: `key=value`, a value
+  // quoted where logrus quotes, but escaped as JSON escapes (\u0001, \ufffd for a byte that
+  // is not UTF-8) so that logfmt parsers read every line; JSON: `"key":value` between "msg"
+  // and "time". No
+  // allocation once the buffers have grown; no system call.
+  void info_fields(std::string_view message, std::span<const LogField> fields) noexcept;
   void warn(std::string_view prefix, std::string_view value = {}) noexcept;
   void error(std::string_view prefix, std::string_view value = {}) noexcept;
 

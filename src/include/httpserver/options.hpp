@@ -78,6 +78,14 @@ struct ServerOptions {
   // call) per read that brings requests and per send that completes responses; off, the
   // histogram stays empty. The httpserver binary turns it on with --admin-address.
   bool time_requests = false;
+  // One line per response to the Server's error_log Logger, in its format (access_log.hpp in
+  // the sources says which fields, and when). Implies time_requests (for duration_us) and
+  // request ids (Request::request_id()). Costs a getpeername() per connection for the remote
+  // address, and a clock read and a log line per response.
+  bool access_log = false;
+  // Every handler's response carries X-Request-Id: the request's id (Request::request_id()),
+  // set before the handler runs, which may replace it.
+  bool echo_request_id = false;
 };
 
 // What the responses of one server were, for metrics. Read-only for a host (through
