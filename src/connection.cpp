@@ -546,9 +546,12 @@ void Connection::fail(int status) noexcept {
   count_response(shared_.stats.traffic, method_read(), status);
   prepare_output();
   size_t from = out_.size();
-  answer_error(shared_, status, out_);
+  std::string_view id;
+  if (shared_.ids) [[unlikely]]
+    id = error_request_id();
+  answer_error(shared_, status, out_, shared_.echo_request_id ? id : std::string_view());
   if (shared_.access_log) [[unlikely]]
-    access_failed(status, out_.size() - from);
+    access_failed(status, out_.size() - from, id);
   abort_upload(status);  // after the access line, which reads the upload's head
   phase_ = Phase::finishing_unread;
 }
@@ -559,9 +562,12 @@ void Connection::fail_handler() noexcept {
   count_response(shared_.stats.traffic, method_read(), 500);
   prepare_output();
   size_t from = out_.size();
-  answer_handler_error(shared_, out_);
+  std::string_view id;
+  if (shared_.ids) [[unlikely]]
+    id = error_request_id();
+  answer_handler_error(shared_, out_, shared_.echo_request_id ? id : std::string_view());
   if (shared_.access_log) [[unlikely]]
-    access_failed(500, out_.size() - from);
+    access_failed(500, out_.size() - from, id);
   abort_upload(500);
   phase_ = Phase::finishing_unread;
 }
@@ -772,14 +778,19 @@ void Connection::access_answered(const Answer& a) noexcept {
                                    shared_.response.status, head_bytes, microseconds_since_read()});
 }
 
-void Connection::access_failed(int status, uint64_t bytes) noexcept {
+// The id of a request the connection answers itself: an upload's, the client's when sane, else
+// a new one. With shared_.ids only.
+std::string_view Connection::error_request_id() noexcept {
+  if (upload_ && upload_->access) return upload_->access->request_id;
+  return shared_.ids->choose(field_read("X-Request-Id"));
+}
+
+void Connection::access_failed(int status, uint64_t bytes, std::string_view id) noexcept {
   if (upload_ && upload_->access) {  // a body read as it arrives: its head is gone from in_
     return access_pending(*upload_->access, status, bytes, microseconds_since_read());
   }
   std::string_view target;
   if (in_) target = {in_->data.get() + in_->target.offset, in_->target.length};
-  std::string_view sent = field_read("X-Request-Id");
-  std::string_view id = RequestIds::sane(sent) || !shared_.ids ? sent : shared_.ids->next();
   log_access(*shared_.access_log,
              {method_read(), target, id, remote(), {}, status, bytes, microseconds_since_read()});
 }

@@ -210,7 +210,8 @@ class Connection final : public IoHandler, private ListLink {
   // The access log's line (access_log.hpp) for a handler's response, for an error the
   // connection answers itself, and for a streamed response that has ended or been cut short.
   void access_answered(const Answer& a) noexcept;
-  void access_failed(int status, uint64_t bytes) noexcept;
+  void access_failed(int status, uint64_t bytes, std::string_view id) noexcept;
+  std::string_view error_request_id() noexcept;
   void access_stream_ended() noexcept;
   void access_body_answered(const Answer& a, std::unique_ptr<PendingAccess> p) noexcept;
   void access_pending(const PendingAccess& p, int status, uint64_t bytes,

@@ -13,14 +13,16 @@ namespace hs {
 
 namespace {
 
-// A closing text/plain response of the connection's own.
-void answer_closing(ConnectionShared& shared, int status, std::string_view body,
-                    std::string& out) noexcept {
+// A closing text/plain response of the connection's own; `request_id`, when not empty, is
+// echoed as X-Request-Id.
+void answer_closing(ConnectionShared& shared, int status, std::string_view body, std::string& out,
+                    std::string_view request_id) noexcept {
   Response& response = shared.response;
   response.clear();
   response.status = status;
   try {
     response.set_header("Content-Type", "text/plain; charset=utf-8");
+    if (!request_id.empty()) response.set_header("X-Request-Id", request_id);
     response.body.assign(body);
     serialize(response, {shared.date.now(), shared.server_name, "GET", true, false}, out);
   } catch (const std::bad_alloc&) {
@@ -71,10 +73,15 @@ template <typename Fill>
 // `out`: the part of an answer after the handler.
 [[gnu::always_inline]] inline Answer respond(ConnectionShared& shared, std::string_view method,
                                              const RequestCodec::Head& head, bool failed,
-                                             bool body_unread, std::string& out) noexcept {
+                                             bool body_unread, std::string_view body_id,
+                                             std::string& out) noexcept {
   ++shared.stats.requests;
   if (failed) {
-    answer_handler_error(shared, out);
+    // The id the handler's response would have carried (a body reader's request is gone
+    // from shared.request by then: its id comes as body_id).
+    std::string_view id;
+    if (shared.echo_request_id) id = body_id.empty() ? shared.request.request_id() : body_id;
+    answer_handler_error(shared, out, id);
     return {Answer::Outcome::handler_threw};
   }
   Response& response = shared.response;
@@ -128,10 +135,10 @@ Answer answer(ConnectionShared& shared, const ReadBuffer& b, const RequestCodec:
     response.status = 501;
     response.set_header("Content-Type", "text/plain; charset=utf-8");
     response.body.assign("501 Not Implemented\n");
-    return respond(shared, request.method(), head, false, false, out);
+    return respond(shared, request.method(), head, false, false, {}, out);
   }
   bool failed = run_handler(shared, [&](Response& r) { shared.handler(request, r); });
-  return respond(shared, request.method(), head, failed, false, out);
+  return respond(shared, request.method(), head, failed, false, {}, out);
 }
 
 bool present_head(ConnectionShared& shared, const ReadBuffer& b,
@@ -148,7 +155,7 @@ Answer answer_head(ConnectionShared& shared, const RequestCodec::Head& head,
   response.clear();
   bool failed = run_handler(shared, [&](Response& r) { shared.handler(request, r); });
   if (!failed && response.reads_body()) return {Answer::Outcome::reads_body};
-  return respond(shared, request.method(), head, failed, true, out);
+  return respond(shared, request.method(), head, failed, true, {}, out);
 }
 
 Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_view method,
@@ -161,15 +168,17 @@ Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_vie
     // Only a handler may hand the connection over: the reader has it half read.
     if (r.taking_over()) r.release_take_over();
   });
-  return respond(shared, method, head, failed, stopped, out);
+  return respond(shared, method, head, failed, stopped, echo_id, out);
 }
 
-void answer_handler_error(ConnectionShared& shared, std::string& out) noexcept {
+void answer_handler_error(ConnectionShared& shared, std::string& out,
+                          std::string_view request_id) noexcept {
   ++shared.stats.handler_errors;
-  answer_closing(shared, 500, "500 Internal Server Error\n", out);
+  answer_closing(shared, 500, "500 Internal Server Error\n", out, request_id);
 }
 
-void answer_error(ConnectionShared& shared, int status, std::string& out) noexcept {
+void answer_error(ConnectionShared& shared, int status, std::string& out,
+                  std::string_view request_id) noexcept {
   ++shared.stats.client_errors;
   char body[64];
   std::string_view text = status_text(status);
@@ -178,7 +187,7 @@ void answer_error(ConnectionShared& shared, int status, std::string& out) noexce
   std::memcpy(body + n, text.data(), text.size());
   n += text.size();
   body[n++] = '\n';
-  answer_closing(shared, status, {body, n}, out);
+  answer_closing(shared, status, {body, n}, out, request_id);
 }
 
 }  // namespace hs

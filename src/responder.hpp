@@ -65,10 +65,13 @@ Answer answer_body(ConnectionShared& shared, BodyReader& reader, std::string_vie
 
 // An error of the connection's own (a codec status, 408, 413, 431): "NNN Reason" as
 // text/plain, with "Connection: close". Counted as a client error.
-void answer_error(ConnectionShared& shared, int status, std::string& out) noexcept;
+// `request_id`, when not empty, is echoed as X-Request-Id (ServerOptions::echo_request_id).
+void answer_error(ConnectionShared& shared, int status, std::string& out,
+                  std::string_view request_id = {}) noexcept;
 
 // A 500 for code of the host's that threw outside a handler call (stream_body, a BodyReader's
 // data()), with "Connection: close". Counted as a handler error.
-void answer_handler_error(ConnectionShared& shared, std::string& out) noexcept;
+void answer_handler_error(ConnectionShared& shared, std::string& out,
+                          std::string_view request_id = {}) noexcept;
 
 }  // namespace hs

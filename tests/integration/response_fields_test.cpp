@@ -130,5 +130,28 @@ TEST(ResponseFields, OmitsTheServerFieldWhenTheServerNameIsEmpty) {
   expect_clean_shutdown(server);
 }
 
+TEST(ResponseFields, EchoesTheRequestIdOnTheServersOwnAnswersToo) {
+  ServerOptions o = TestServer::loopback();
+  o.echo_request_id = true;
+  TestServer server(o, [](const Request& q, Response& r) {
+    if (q.path() == "/throw") throw std::runtime_error("handler failed");
+    r.body = "ok";
+  });
+  // A malformed request (no Host): the client's id, as a handler's response would carry it.
+  ParsedResponse bad = roundtrip(server.port(), "GET / HTTP/1.1\r\nX-Request-Id: abc-1\r\n\r\n");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.header("x-request-id"), "abc-1");
+  // Without a usable id of the client's: one of the server's (32 hex digits).
+  ParsedResponse refused = roundtrip(server.port(), "BREW / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(refused.status, 501);
+  EXPECT_EQ(refused.header("x-request-id").size(), 32u);
+  // A handler that throws: its 500 keeps the request's id.
+  ParsedResponse threw =
+      roundtrip(server.port(), "GET /throw HTTP/1.1\r\nHost: a\r\nX-Request-Id: t-9\r\n\r\n");
+  EXPECT_EQ(threw.status, 500);
+  EXPECT_EQ(threw.header("x-request-id"), "t-9");
+  expect_clean_shutdown(server);
+}
+
 }  // namespace
 }  // namespace hs::test
