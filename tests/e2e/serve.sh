@@ -1,4 +1,5 @@
-# Sourced by the e2e scripts: a scratch directory, cleanup, and a server on free loopback ports.
+# Sourced by the e2e scripts: a scratch directory, cleanup, fail/wait_for, and a server on free
+# loopback ports.
 #   start_server FLAGS...  starts $HTTPSERVER with an application and an admin listener on
 #                          127.0.0.1, its stderr in $dir/err; sets pid, app and admin
 #                          (HOST:PORT) once both are listening

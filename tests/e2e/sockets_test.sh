@@ -6,22 +6,9 @@
 #
 # usage: sockets_test.sh  (HTTPSERVER names the binary)
 set -euo pipefail
-bin=${HTTPSERVER:?HTTPSERVER must name the httpserver binary}
+source "$(dirname "$0")/serve.sh"
 command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
-dir=$(mktemp -d /tmp/httpserver-sockets.XXXXXX)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$dir/err" ] && sed 's/^/  server| /' "$dir/err" >&2; exit 1; }
 
-# wait_for PATTERN: until the server's stderr has it (5 s at most).
-wait_for() {
-  for _ in $(seq 50); do grep -q "$1" "$dir/err" 2>/dev/null && return 0; sleep 0.1; done
-  fail "no '$1' in the server's stderr"
-}
 # stop: SIGTERM, and the exit status must be 0 within 5 s.
 stop() {
   kill -TERM "$pid"
