@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The shared library's ABI, as a reviewed list: the symbols of namespace hs that
 # libhttpserver.so exports (demangled, one per line, sorted) must equal
-# src/libhttpserver.symbols. An accidental export (an internal class without hidden
+# src/lib/libhttpserver.symbols. An accidental export (an internal class without hidden
 # visibility, a public function's changed signature) fails here; a deliberate one is the diff
 # of that file in the same commit. Regenerate it with UPDATE=1.
 #
@@ -11,7 +11,7 @@
 # usage: abi_symbols_test.sh LIBHTTPSERVER_SO SOURCE_ROOT
 set -euo pipefail
 so=$1
-list=$2/src/libhttpserver.symbols
+list=$2/src/lib/libhttpserver.symbols
 command -v nm >/dev/null && command -v c++filt >/dev/null || { echo "SKIP: nm/c++filt missing"; exit 77; }
 
 actual=$(mktemp)
@@ -26,7 +26,7 @@ if [ "${UPDATE:-0}" = 1 ]; then
 fi
 all=$(nm -D --defined-only "$so" | wc -l)
 if ! diff -u "$list" "$actual"; then
-  echo "FAIL: the exported symbols of $(basename "$so") differ from src/libhttpserver.symbols" \
+  echo "FAIL: the exported symbols of $(basename "$so") differ from src/lib/libhttpserver.symbols" \
     "(- listed, + exported). A deliberate API change: UPDATE=1 $0 $*"
   exit 1
 fi

@@ -294,7 +294,7 @@ else
 fi
 
 section "3b. the image (DEPS=wraps, amd64), a source file changed, --network none"
-victim=$copy/src/main.cpp
+victim=$copy/src/bin/main.cpp
 [ -f "$victim" ] || victim=$(find "$copy/src" -name '*.cpp' | sort | head -n 1)
 printf '\n// container test %s-%s: this change must not invalidate the dependency layers\n' \
     "$(date +%s%N)" "$$" >> "$victim"
