@@ -134,6 +134,8 @@ Flags (environment variable in brackets):
                            beyond (default 30s)
   --idle-timeout D         keep-alive connection idle time (default 60s)
   --write-timeout D        time without progress writing a response (default 30s)
+  --response-timeout D     a deferred response not sent within this is answered 504
+                           (default 60s)
   --shutdown-timeout D     on SIGTERM/SIGINT, wait this long for requests in flight
                            (default 10s)
   --healthcheck            GET /livez from the --admin-address listener, or /healthz
@@ -275,6 +277,9 @@ Config parse_config(const std::vector<std::string>& args,
         limits.idle_timeout_ms = parse_duration_ms(take());
       } else if (flag == "--write-timeout") {
         limits.write_timeout_ms = parse_duration_ms(take());
+      } else if (flag == "--response-timeout") {
+        limits.response_timeout_ms = parse_duration_ms(take());
+        if (limits.response_timeout_ms == 0) throw UsageError("must be at least 1ms");
       } else if (flag == "--shutdown-timeout") {
         config.server.shutdown_timeout_ms = parse_duration_ms(take());
       } else {
