@@ -87,9 +87,10 @@ void Connection::on_io(uint32_t events) noexcept {
     close();
     return;
   }
-  if (state_ == State::streaming && (events & (kReadHangup | kHangup))) {
-    // The client finished sending while a response streams: it went away (a half-closed
-    // client waiting on a stream is not told apart; it loses the rest of the body).
+  if ((state_ == State::streaming || state_ == State::awaiting) &&
+      (events & (kReadHangup | kHangup))) {
+    // The client finished sending while a response streams or is deferred: it went away (a
+    // half-closed client waiting on either is not told apart; it loses the response).
     close();
     return;
   }
