@@ -19,6 +19,8 @@ trap 'rm -rf "$work"' EXIT
 dest=$work/dest
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# CXX may be ccache: paths in $work, new on every run, are hashed relative to it.
+export CCACHE_NOHASHDIR=1 CCACHE_BASEDIR=$work
 
 # meson test has built what this test depends on; install copies those binaries and the
 # headers of the source tree. A library older than its headers (a source edited since the
