@@ -30,13 +30,24 @@ if [ "${WRAPS_OFFLINE:-0}" = 1 ]; then
   exit 1
 fi
 url=$(sed -n 's/^source_url *= *//p' "$missing_wrap")
+# Any answer but "not found" means the host is there (some refuse HEAD: 403, 405); no answer
+# at all (code 000) means it cannot be reached from here.
 if command -v curl >/dev/null; then
-  curl -sSfIL --max-time 10 --retry 0 -o /dev/null "$url" 2>/dev/null
+  code=$(curl -sS -o /dev/null -I -L --max-time 10 --retry 0 -w '%{http_code}' "$url" 2>/dev/null)
 else
-  python3 -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="HEAD"), timeout=10)' "$url" 2>/dev/null
+  code=$(python3 -c '
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="HEAD"), timeout=10)
+    print(200)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("000")' "$url")
 fi
-if [ $? -ne 0 ]; then
-  echo "$(basename "$missing_wrap")'s tarball is neither in the wrap cache ($why) nor downloadable (one try, 10 s); WRAP_CACHE=DIR names a directory that holds the tarballs"
-  exit 1
-fi
+case ${code:-000} in
+  000|404|410)
+    echo "$(basename "$missing_wrap")'s tarball is neither in the wrap cache ($why) nor downloadable (one try, 10 s: ${code:-000}); WRAP_CACHE=DIR names a directory that holds the tarballs"
+    exit 1 ;;
+esac
 exit 0
