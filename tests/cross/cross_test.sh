@@ -9,7 +9,7 @@
 #             arm-linux-gnueabihf  binary and the unit and integration suites, run under
 #                                  qemu-user (suites cross-aarch64, cross-armhf)
 #
-# Then prints the figures README quotes: library and binary sizes, and the bytes an idle
+# Then prints the figures docs/boards.md describes: library and binary sizes, and the bytes an idle
 # keep-alive connection costs (bench/footprint/conns.py against the binary, under qemu-user
 # for a cross target).
 #
