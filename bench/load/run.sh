@@ -32,7 +32,8 @@
 #   STRACE [1] STRACE_DURATION [3s] STRACE_TRIES [3] (a stalled strace run is repeated)
 #   TARGETS ["floor httpserver-nolog httpserver-log nginx nginx-log go-tutorial"]
 #   SCENARIOS ["keepalive pipeline close"]   SERVER_CPU [0]   CLIENT_CPU [1]
-#   BUILD_DIR [build-load]   RESULTS_JSON [bench/load/results/latest.json] (SVG beside it)
+#   BUILD_DIR [build-load]   RESULTS_JSON [bench/load/results/local/latest.json] (SVG beside it;
+#   untracked: bench/load/publish.py copies a run into the docs)
 #   INSTALL [1]: apt-get install what is missing   KEEP_TMP [0]: keep logs and raw output
 #   NICE [unset]: nice value for servers and wrk (e.g. -15 as root on a busy shared machine)
 #   REALTIME [0]: 1 runs servers and wrk SCHED_FIFO (chrt -f 10): takes the cores from others
@@ -58,7 +59,7 @@ SCENARIOS=${SCENARIOS:-"keepalive pipeline close"}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-load}
-RESULTS_JSON=${RESULTS_JSON:-$HERE/results/latest.json}
+RESULTS_JSON=${RESULTS_JSON:-$HERE/results/local/latest.json}
 RESULTS_SVG=${RESULTS_SVG:-${RESULTS_JSON%.json}.svg}
 INSTALL=${INSTALL:-1}
 KEEP_TMP=${KEEP_TMP:-0}
