@@ -93,6 +93,9 @@ python3 -c 'import sys
 for name, size in (("64k", 65536), ("1m", 1 << 20)):
     open(sys.argv[1] + "/" + name, "wb").write(bytes(97 + i % 26 for i in range(size)))' \
   "$TMP/www/bytes"
+# nginx's worker runs as nobody when started as root: let it through the temp dir (mode 700).
+chmod go+rx "$TMP" "$TMP/www" "$TMP/www/bytes"
+chmod go+r "$TMP/www/body.txt" "$TMP/www/bytes/"*
 
 # start_round2_target TARGET PORT: starts it in the background (run.sh's start_target takes
 # $! and waits until it answers). Returns 1 for a target it does not know.
