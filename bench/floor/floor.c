@@ -31,10 +31,13 @@
  *               data skipped) and answer once the body is in: the plain read loop that an
  *               upload's throughput is bounded by. A body that a read brings alone is read
  *               into a 256 KiB scratch buffer, never copied.
+ *   defer-accept  TCP_DEFER_ACCEPT on the listener (as h2o sets it): the kernel queues a
+ *               connection for accept only once its first data has arrived
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
@@ -451,6 +454,7 @@ int main(int argc, char **argv) {
   if (strstr(modes, "same-bytes")) use_same_bytes();
   if (strstr(modes, "log")) g_log_on = 1;
   if (strstr(modes, "bodies")) g_bodies_on = 1;
+  int defer_accept = strstr(modes, "defer-accept") != NULL;
   refresh_clock();
   if (port <= 0 || port > 65535) {
     fprintf(stderr, "floor: bad port %s\n", argv[1]);
@@ -469,6 +473,9 @@ int main(int argc, char **argv) {
     perror("floor: listen");
     return 1;
   }
+  int one_s = 1;
+  if (defer_accept && setsockopt(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one_s, sizeof one_s) < 0)
+    perror("floor: setsockopt(TCP_DEFER_ACCEPT)");
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) {
     perror("floor: epoll_create1");

@@ -20,7 +20,7 @@ import statistics
 import sys
 from xml.sax.saxutils import escape
 
-TARGET_ORDER = ["floor", "floor-bodies", "floor-same-bytes", "floor-same-bytes-log",
+TARGET_ORDER = ["floor", "floor-bodies", "floor-defer", "floor-same-bytes", "floor-same-bytes-log",
                 "httpserver-nolog", "httpserver-log", "httpserver-log-noserver", "bench-log",
                 "bench-stream-log", "nginx", "nginx-log", "h2o", "h2o-log", "go-tutorial"]
 ROUND1 = ["keepalive", "pipeline", "close"]
@@ -99,7 +99,7 @@ def summarise(runs, syscalls):
     rows = []
     for (scenario, target), rs in groups.items():
         rps, per_core, cpu, wrk_cpu, p50, p99, errs, reqs = [], [], [], [], [], [], 0, 0
-        p999, bps, bps_core, extra = [], [], [], {}
+        p999, bps, bps_core, extra, per_idle = [], [], [], {}, []
         for r in rs:
             w = r["wrk"]
             secs = w["duration_us"] / 1e6
@@ -118,9 +118,12 @@ def summarise(runs, syscalls):
             b = w["requests"] * UPLOAD_BYTES[scenario] if scenario in UPLOAD_BYTES else w["bytes"]
             bps.append(b / secs if secs > 0 else None)
             bps_core.append(b / secs / share if secs > 0 and share else None)
-            for k, v in (r.get("extra") or {}).items():
+            x = r.get("extra") or {}
+            for k, v in x.items():
                 if isinstance(v, (int, float)):
                     extra.setdefault(k, []).append(v)
+            if x.get("idle_held") and x.get("rss_held_kib") is not None:
+                per_idle.append((x["rss_held_kib"] - x["rss_idle_kib"]) * 1024 / x["idle_held"])
             errs += sum(w["errors"].values())
             reqs += w["requests"]
         s = sysc.get((scenario, target))
@@ -134,6 +137,8 @@ def summarise(runs, syscalls):
             "p50_us": med(p50), "p99_us": med(p99), "p999_us": med(p999),
             "bytes_per_s": med(bps), "bytes_per_s_per_core": med(bps_core),
             "extra": {k: med(v) for k, v in extra.items()} or None,
+            # the first round's server grows for them; later rounds reuse what it kept
+            "bytes_per_idle_connection": max(per_idle) if per_idle else None,
             "errors": errs, "requests": reqs,
             "syscalls_per_request": spr,
             "syscalls_by_name_per_request": (
@@ -161,10 +166,7 @@ def summarise(runs, syscalls):
         keep = by.get(("keepalive", r["target"]))
         r["ratio_keepalive_raw"] = (ratio(r, keep, "requests_per_s")
                                     if r["scenario"] == "many" else None)
-        x = r["extra"] or {}
-        if r["scenario"] == "many" and x.get("idle_held") and x.get("rss_held_kib") is not None:
-            r["bytes_per_idle_connection"] = ((x["rss_held_kib"] - x["rss_idle_kib"]) * 1024 /
-                                              x["idle_held"])
+
     scen = order({r["scenario"] for r in rows}, SCENARIO_ORDER)
     tgts = order({r["target"] for r in rows}, TARGET_ORDER)
     return [by[(s, t)] for s in scen for t in tgts if (s, t) in by]
@@ -234,7 +236,8 @@ def table2(rows):
                 notes.append(f'RSS {x["rss_idle_kib"] / 1024:.1f} -> {x["rss_held_kib"] / 1024:.1f} MiB'
                              f' with {x.get("idle_held", 0):,.0f} idle')
             if r.get("bytes_per_idle_connection") is not None:
-                notes.append(f'{r["bytes_per_idle_connection"]:,.0f} B per idle connection')
+                notes.append(f'{r["bytes_per_idle_connection"]:,.0f} B per idle connection '
+                             '(RSS growth, largest round)')
             if x.get("idle_closed_by_server"):
                 notes.append(f'{x["idle_closed_by_server"]:,.0f} idle closed by the server')
         if r["scenario"].startswith("rate-") and x:

@@ -17,7 +17,8 @@
 #
 # Targets added here: h2o, h2o-log (Debian's h2o, one thread, access log to a file),
 # bench-log and bench-stream-log (bench_server, its uploads buffered or through a BodyReader),
-# floor-bodies (the floor reading and dropping bodies: the plain read loop).
+# floor-bodies (the floor reading and dropping bodies: the plain read loop), floor-defer (the
+# floor with TCP_DEFER_ACCEPT on its listener, as h2o has: for the close scenario).
 #
 # Select scenarios by name (SCENARIOS="browser many" bench/load/run.sh: with TARGETS unset,
 # the targets they need are added); SCENARIOS=all runs every scenario of both rounds. "many"
@@ -38,7 +39,7 @@ BENCH_BIN=$BUILD_DIR/bench/bench_server
 scenario_targets() {
   case $1 in
     keepalive|pipeline|close)
-      echo "floor floor-same-bytes floor-same-bytes-log httpserver-nolog httpserver-admin
+      echo "floor floor-defer floor-same-bytes floor-same-bytes-log httpserver-nolog httpserver-admin
             httpserver-log httpserver-log-noserver httpserver-accesslog nginx nginx-log
             go-tutorial h2o h2o-log" ;;
     browser) echo "floor httpserver-nolog httpserver-log nginx nginx-log h2o h2o-log" ;;
@@ -105,6 +106,11 @@ start_round2_target() {
     floor-bodies)
       [ -n "$FLOOR_BIN" ] && [ -x "$FLOOR_BIN" ] || { say "skip $t: no floor binary"; return 2; }
       "${ON_SERVER_CPU[@]}" "$FLOOR_BIN" "$port" 127.0.0.1 bodies 2>>"$TMP/$t.stderr" &
+      LOG_OF_NEW=$TMP/$t.stderr
+      ;;
+    floor-defer)
+      [ -n "$FLOOR_BIN" ] && [ -x "$FLOOR_BIN" ] || { say "skip $t: no floor binary"; return 2; }
+      "${ON_SERVER_CPU[@]}" "$FLOOR_BIN" "$port" 127.0.0.1 defer-accept 2>>"$TMP/$t.stderr" &
       LOG_OF_NEW=$TMP/$t.stderr
       ;;
     bench-log|bench-stream-log)
