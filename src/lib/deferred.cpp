@@ -26,6 +26,7 @@ void answer_unsent(Deferred& deferred) noexcept {
 
 Deferred Response::defer() {
   deferred_ = std::make_shared<DeferredState>();
+  extras_ = true;
   return Deferred(deferred_);
 }
 

@@ -88,13 +88,16 @@ template <typename Fill>
     answer_handler_error(shared, out, id);
     return {Answer::Outcome::handler_threw};
   }
-  if (response.deferred()) [[unlikely]] {
+  // Streams, readers, take-overs, bodies elsewhere, deferrals: one test for the responses that
+  // have none of them.
+  bool extras = response.has_extras();
+  if (extras && response.deferred()) [[unlikely]] {
     Answer a{Answer::Outcome::deferred};
     a.deferred = true;
     return a;
   }
   bool keep_alive = head.keep_alive;
-  bool take_over = response.taking_over();
+  bool take_over = extras && response.taking_over();
   // Handed over, the connection is the taker's to keep or close: never "Connection: close".
   // A body left unread ends the connection: what follows is not a request.
   bool close =
@@ -102,7 +105,8 @@ template <typename Fill>
                      response.closes_connection() || body_unread);
   using Framing = ResponseContext::Framing;
   Framing framing = Framing::length;
-  if (response.streaming() && !take_over) {
+  bool streaming = extras && response.streaming();
+  if (streaming && !take_over) {
     framing = head.minor >= 1 ? Framing::chunked : Framing::until_close;
     if (framing == Framing::until_close) close = true;
   }
@@ -119,14 +123,15 @@ template <typename Fill>
   } catch (const std::bad_alloc&) {
     return {Answer::Outcome::no_memory};
   }
-  if (take_over) return {Answer::Outcome::take_over};
-  if (response.streaming() && !response_has_no_body(response.status, method)) {
-    a.streams = true;
-    a.chunked = framing == Framing::chunked;
-    if (framing == Framing::until_close) close = false;  // the end of the stream closes
-  } else if (response.body_elsewhere() && !response_has_no_body(response.status, method))
-      [[unlikely]] {
-    a.tail = true;
+  if (extras) [[unlikely]] {
+    if (take_over) return {Answer::Outcome::take_over};
+    if (streaming && !response_has_no_body(response.status, method)) {
+      a.streams = true;
+      a.chunked = framing == Framing::chunked;
+      if (framing == Framing::until_close) close = false;  // the end of the stream closes
+    } else if (response.body_elsewhere() && !response_has_no_body(response.status, method)) {
+      a.tail = true;
+    }
   }
   a.outcome = body_unread ? Answer::Outcome::body_unread
               : close     ? Answer::Outcome::close

@@ -208,23 +208,32 @@ class HS_API Response {
 
   // Streams the body instead of sending `body`: chunked on HTTP/1.1, delimited by closing the
   // connection on HTTP/1.0. Requests pipelined behind this one wait until the stream ends.
-  void stream(BodyProducer producer) { producer_ = std::move(producer); }
-  bool streaming() const noexcept { return static_cast<bool>(producer_); }
+  void stream(BodyProducer producer) {
+    producer_ = std::move(producer);
+    extras_ = true;
+  }
+  bool streaming() const noexcept { return extras_ && producer_; }
   // Hands the connection to `take` once this response has been sent, and forgets it: no
   // deadline, no close, nothing more read or written by the server (a WebSocket library
   // answers 101 Switching Protocols with the Upgrade field it sets, then speaks its protocol).
   // A 101 says "Connection: Upgrade"; no response that hands over says "Connection: close".
   // A streamed body set as well is not sent. If the client is gone before the response is
   // sent, `take` is not called. If it throws, the descriptor is closed.
-  void take_over(TakeOver take) { take_over_ = std::move(take); }
-  bool taking_over() const noexcept { return static_cast<bool>(take_over_); }
+  void take_over(TakeOver take) {
+    take_over_ = std::move(take);
+    extras_ = true;
+  }
+  bool taking_over() const noexcept { return extras_ && take_over_; }
   // Reads the body of a request that is still to come (Request::body_pending()) through
   // `reader`, which answers once it is complete (BodyReader::end()); what the handler set here
   // besides is discarded. A 100 Continue the client waits for is sent now. A handler that runs
   // before its body and does not call this answers without it: no 100 Continue, and the
   // connection closes after the response.
-  void read_body(std::shared_ptr<BodyReader> reader) { reader_ = std::move(reader); }
-  bool reads_body() const noexcept { return static_cast<bool>(reader_); }
+  void read_body(std::shared_ptr<BodyReader> reader) {
+    reader_ = std::move(reader);
+    extras_ = true;
+  }
+  bool reads_body() const noexcept { return extras_ && reader_; }
 
   // The body is `length` bytes of `file` from `offset`, sent with sendfile(2) straight from the
   // page cache after the head (never copied into the output buffer); Content-Length is
@@ -234,6 +243,7 @@ class HS_API Response {
   // pipelined behind it wait until the body is out. Replaces `body`.
   void send_file(std::shared_ptr<const OpenFile> file, uint64_t offset, uint64_t length) noexcept {
     file_ = std::move(file);
+    extras_ = true;
     file_offset_ = offset;
     extern_length_ = length;
     shared_body_.reset();
@@ -245,19 +255,23 @@ class HS_API Response {
   void send_shared(std::shared_ptr<const std::string> shared) noexcept {
     extern_length_ = shared ? shared->size() : 0;
     shared_body_ = std::move(shared);
+    extras_ = true;
     file_.reset();
   }
   // Whether the body lies elsewhere (send_file, send_shared) rather than in `body`, and its
   // length.
-  bool body_elsewhere() const noexcept { return file_ || shared_body_; }
+  bool body_elsewhere() const noexcept { return extras_ && (file_ || shared_body_); }
   uint64_t content_length() const noexcept {
     return body_elsewhere() ? extern_length_ : body.size();
   }
+  // Whether anything but status, fields and `body` was set (a stream, a reader, a take-over, a
+  // body elsewhere, a deferral): one test on the path of the responses that set none.
+  bool has_extras() const noexcept { return extras_; }
 
   // Answers later: returns the handle through which the response is sent once ready (see
   // Deferred). What the handler set on this Response is discarded. In a handler only.
   Deferred defer();
-  bool deferred() const noexcept { return static_cast<bool>(deferred_); }
+  bool deferred() const noexcept { return extras_ && deferred_; }
 
   // Sets a field, replacing an earlier one of the same name. Date, Server, Content-Length,
   // Transfer-Encoding and Connection are the server's: set here they are ignored, except
@@ -286,6 +300,7 @@ class HS_API Response {
   friend void serialize(const Response&, const ResponseContext&, std::string&);
   friend struct ResponseAccess;  // the server's hand-overs (src/lib/message_access.hpp)
   void add_field(std::string_view name, std::string_view value);
+  void clear_extras() noexcept;
 
   // What serialize() built for this Response last (http.cpp), reused while nothing in it
   // changed: allocated by the first serialize(), then kept. Per Response rather than per
@@ -305,6 +320,7 @@ class HS_API Response {
   std::vector<std::pair<std::string, std::string>> fields_;  // [0, count_) are live
   size_t count_ = 0;
   bool has_connection_field_ = false;  // so that most responses skip looking for one
+  bool extras_ = false;                // see has_extras()
   uint64_t version_ = 1;               // 0 is never a version: an empty cache's key
   BodyProducer producer_;
   TakeOver take_over_;
