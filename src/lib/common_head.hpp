@@ -1,7 +1,7 @@
 // The request head nearly every client sends, parsed in one strict pass.
 //
-// llhttp and the checks RFC 9112 asks of a server on top of it (Connection::check_head) cost
-// about 1,400 instructions for a 40-byte GET: a callback per piece, then a second walk over
+// llhttp and the checks RFC 9112 asks of a server on top of it (RequestCodec::check_head) cost
+// far more than one pass for a short GET: a callback per piece, then a second walk over
 // the head. Most requests use a small corner of HTTP/1.1:
 //
 //   GET or HEAD, SP, an origin-form target of plain URL bytes, SP, HTTP/1.0 or HTTP/1.1, CRLF,

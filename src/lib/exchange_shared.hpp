@@ -24,6 +24,7 @@
 #include "output_tail.hpp"
 #include "request_codec.hpp"
 #include "request_id.hpp"
+#include "date_cache.hpp"
 #include "serialize.hpp"
 #include "traffic.hpp"
 

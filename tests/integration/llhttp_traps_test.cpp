@@ -1,4 +1,4 @@
-// What llhttp accepts and leaves to the server (DESIGN.md): Upgrade and CONNECT pause the
+// What llhttp accepts and leaves to the server: Upgrade and CONNECT pause the
 // parser as if the protocol switched, and bytes after a request with "Connection: close" are
 // silently ignored. The server switches no protocol: it answers and goes on parsing HTTP/1.1,
 // and never processes what follows a request that closes the connection.

@@ -10,6 +10,7 @@
 #include <httpserver/http.hpp>
 
 #include "message_access.hpp"
+#include "date_cache.hpp"
 #include "serialize.hpp"
 
 namespace hs {
