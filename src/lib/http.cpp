@@ -149,6 +149,7 @@ void Response::clear() noexcept {
   if (producer_) producer_ = nullptr;
   if (take_over_) take_over_ = nullptr;
   if (reader_) reader_.reset();
+  if (file_) file_.reset();
 }
 
 std::string_view status_text(int status) noexcept {

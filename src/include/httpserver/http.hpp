@@ -171,6 +171,19 @@ class HS_API BodyReader {
 
 struct ResponseContext;
 
+// An open read-only descriptor, closed when the last owner lets it go.
+class HS_API OpenFile {
+ public:
+  explicit OpenFile(int fd) noexcept : fd_(fd) {}  // takes ownership
+  ~OpenFile();                                     // closes
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  int fd() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
 class HS_API Response {
  public:
   int status = 200;
@@ -198,6 +211,10 @@ class HS_API Response {
   void read_body(std::shared_ptr<BodyReader> reader) { reader_ = std::move(reader); }
   bool reads_body() const noexcept { return static_cast<bool>(reader_); }
   std::shared_ptr<BodyReader> release_reader() noexcept { return std::move(reader_); }
+
+  // TEMP stand-in for the lead's send_file: reads the range into `body`.
+  void send_file(std::shared_ptr<const OpenFile> file, uint64_t offset, uint64_t length);
+  bool sends_file() const noexcept { return static_cast<bool>(file_); }
 
   // Sets a field, replacing an earlier one of the same name. Date, Server, Content-Length,
   // Transfer-Encoding and Connection are the server's: set here they are ignored, except
@@ -248,6 +265,7 @@ class HS_API Response {
   BodyProducer producer_;
   TakeOver take_over_;
   std::shared_ptr<BodyReader> reader_;
+  std::shared_ptr<const OpenFile> file_;
   mutable CacheSlot cache_;
 };
 
