@@ -28,6 +28,8 @@ bool reserved_field(std::string_view name) noexcept {
   }
 }
 
+}  // namespace
+
 // IMF-fixdate by hand: strftime's %a and %b follow the locale a host may have set.
 size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
   static constexpr char kDays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -57,8 +59,6 @@ size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
   std::memcpy(out + 25, " GMT", 4);
   return 29;
 }
-
-}  // namespace
 
 std::string_view Request::origin_form() const noexcept {
   // Absolute form "http://host/p?q": the path starts at the first '/' after "//".

@@ -59,6 +59,10 @@ struct ResponseContext {
 // at a time per Response.
 void serialize(const Response& response, const ResponseContext& context, std::string& out);
 
+// Writes `t` (seconds since the epoch) as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT",
+// into `out` (at least 29 bytes); returns its length, 29.
+size_t format_imf_fixdate(std::time_t t, char* out) noexcept;
+
 // Writes an unsigned number in decimal into `out` (at least 20 bytes); returns its length.
 size_t format_decimal(uint64_t value, char* out) noexcept;
 
