@@ -112,6 +112,14 @@ Flags (environment variable in brackets):
                            shutting down (default 0); a second SIGTERM, or SIGINT,
                            starts the shutdown at once
   --body TEXT              the response body (default "package main #14")
+  --root DIR               serve the files in DIR for every path instead of --body
+                           (nothing outside DIR; GET and HEAD, ranges, conditionals)
+  --index NAME             the file a directory answers with (default index.html;
+                           --index= for none)
+  --dir-listing            list a directory that has no index file (default: 403)
+  --cache-control VALUE    the Cache-Control field of every file (default: none)
+  --precompressed          send NAME.br or NAME.gz beside NAME to clients that
+                           accept br or gzip
   --server-name NAME       the Server field of every response (default httpserver;
                            --server-name= sends none)
   --log-format F           text, json or none (default text) [LOG_FORMAT]
@@ -238,6 +246,22 @@ Config parse_config(const std::vector<std::string>& args,
         unix_mode = static_cast<uint32_t>(std::stoul(value, nullptr, 8));
       } else if (flag == "--body") {
         config.body = take();
+      } else if (flag == "--root") {
+        config.root = take();
+        if (value.empty()) throw UsageError("needs a directory");
+      } else if (flag == "--index") {
+        config.files.index = take();
+        if (value.find('/') != std::string::npos) throw UsageError("must be a file name, no '/'");
+      } else if (flag == "--dir-listing") {
+        no_value();
+        config.files.list_directories = true;
+      } else if (flag == "--cache-control") {
+        config.files.cache_control = take();
+        for (char c : value)  // printed into responses: no CR or LF
+          if (!is_field_byte(c)) throw UsageError("must be printable text");
+      } else if (flag == "--precompressed") {
+        no_value();
+        config.files.precompressed = true;
       } else if (flag == "--server-name") {
         config.server.server_name = take();
         // Printed into every response head: a CR or LF here would be a header injection.
