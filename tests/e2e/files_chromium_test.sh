@@ -59,7 +59,7 @@ grep -qF "$expected" <<<"$dom" || { echo "$dom" >&2; fail "the page's script did
 
 sleep 0.3  # the log is flushed once per loop iteration
 for asset in / /style.css /js/app.mjs /js/lib.mjs /img/dot.png /img/logo.svg; do
-  grep -E "target=\"?$asset\"? " "$dir/err" | grep -q 'status=200' ||
+  grep -E " target=\"?$asset\"?( |$)" "$dir/err" | grep -q 'status=200' ||
     fail "no access line with status=200 for $asset"
 done
 bad=$(grep 'status=' "$dir/err" | grep -v 'status=200' | grep -v 'target=/favicon.ico' || true)

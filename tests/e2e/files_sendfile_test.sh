@@ -21,7 +21,7 @@ cat >"$bin" <<SH
 exec strace -f -qq -o "$dir/trace" -e trace=openat,openat2,sendfile,read,pread64,readv,preadv "$bin_real" "\$@"
 SH
 chmod +x "$bin"
-start_server --root "$site" --quiet
+start_server --root "$site"
 curl -fsS -o "$dir/whole" "http://$app/big.bin"
 curl -fsS -r 1000-500999 -o "$dir/part" "http://$app/big.bin"
 cmp "$dir/whole" "$site/big.bin" || fail "the whole file differs"
