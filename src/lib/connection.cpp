@@ -1,6 +1,8 @@
 #include "connection.hpp"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +12,8 @@
 #include <cstring>
 #include <exception>
 #include <string_view>
+
+#include "message_access.hpp"
 
 namespace hs {
 
@@ -23,6 +27,9 @@ constexpr size_t kMaxFreeCodecs = 1024;
 
 // The most a streamed request body's read buffer grows to (see read_some()).
 constexpr size_t kUploadReadBytes = 64 * 1024;
+
+// The most one sendfile() call moves (Linux moves at most 0x7ffff000 bytes per call).
+constexpr uint64_t kMaxSendfileBytes = 0x7ffff000;
 
 constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -211,7 +218,7 @@ void Connection::serve() noexcept {
       if (closed()) return;
     }
     if (!write_out()) return;
-    if (backpressured()) break;
+    if (backpressured() || tail_) break;
     // Output drained below the high-water mark: go on with a stream that can produce more,
     // or with parsed requests still waiting. Reading stopped at the high-water mark with
     // bytes still in the kernel: edge-triggered epoll will not report them again, so read on.
@@ -283,6 +290,8 @@ bool Connection::make_room() noexcept {
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
   phase_ = Phase::kept_alive;
   if (a.streams) start_stream(a.chunked);
+  if (a.tail) [[unlikely]]
+    start_tail();
 }
 
 // An answer that ends the connection, or none at all.
@@ -318,6 +327,7 @@ void Connection::conclude(Answer a) noexcept {
       return;
   }
   if (a.streams) start_stream(a.chunked);
+  if (a.tail) start_tail();
 }
 
 void Connection::start_stream(bool chunked) noexcept {
@@ -452,13 +462,15 @@ void Connection::finish_upload(bool stopped) noexcept {
   // Counted by the upload's method: shared_.request is another request's by now.
   if (a.outcome != Answer::Outcome::no_memory) {
     count_response(shared_.stats.traffic, upload->method, shared_.response.status);
-    if (shared_.time_requests) timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+    if (shared_.time_requests)
+      timer_.answered(a.streams || a.tail ? ResponseTimer::kOpen : out_.size());
     if (shared_.access_log && upload->access) [[unlikely]]
       access_body_answered(a, std::move(upload->access));
   }
   if (a.outcome != Answer::Outcome::keep_alive) return conclude(a);
   phase_ = Phase::kept_alive;
   if (a.streams) start_stream(a.chunked);
+  if (a.tail) start_tail();
 }
 
 void Connection::abort_upload(int status) noexcept {
@@ -576,7 +588,27 @@ bool Connection::write_out() noexcept {
   bool progressed = false;
   while (out_sent_ < out_.size()) {
     size_t left = out_.size() - out_sent_;
-    ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, left, MSG_NOSIGNAL);
+    ssize_t n;
+    if (tail_ && tail_->memory) {
+      // The head and a body in memory in one call (sendmsg: writev has no MSG_NOSIGNAL).
+      iovec iov[2] = {{out_.data() + out_sent_, left},
+                      {const_cast<char*>(tail_->memory->data()) + tail_->offset,
+                       static_cast<size_t>(tail_->left)}};
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = 2;
+      n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+      if (n > 0 && static_cast<size_t>(n) > left) {  // into the body as well
+        uint64_t body = static_cast<size_t>(n) - left;
+        tail_->offset += body;
+        tail_->left -= body;
+        shared_.stats.traffic.bytes_written += body;
+        n = static_cast<ssize_t>(left);
+      }
+    } else {
+      // A file follows: the head waits for its first bytes rather than leave alone.
+      n = ::send(fd_.get(), out_.data() + out_sent_, left, MSG_NOSIGNAL | (tail_ ? MSG_MORE : 0));
+    }
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
       shared_.stats.traffic.bytes_written += static_cast<uint64_t>(n);
@@ -590,9 +622,10 @@ bool Connection::write_out() noexcept {
     close();  // EPIPE, ECONNRESET: the client is gone
     return false;
   }
+  if (tail_ && out_sent_ == out_.size() && !send_tail(progressed)) return false;
   if (shared_.time_requests && progressed && timer_.completes(out_sent_))
     timer_.sent(out_sent_, monotonic_ns(), shared_.stats.traffic);
-  if (out_sent_ == out_.size()) {
+  if (out_sent_ == out_.size() && !tail_) {
     out_.clear();
     out_sent_ = 0;
   } else if (progressed || state_ != State::writing) {
@@ -601,9 +634,86 @@ bool Connection::write_out() noexcept {
   return true;
 }
 
+// --- Bodies sent from where they lie (output_tail.hpp) -------------------------------------
+
+// shared_.response's body elsewhere becomes this connection's tail, sent once out_ is.
+void Connection::start_tail() noexcept {
+  Response& response = shared_.response;
+  std::unique_ptr<OutputTail> tail;
+  if (!shared_.free_tails.empty()) {
+    tail = std::move(shared_.free_tails.back());
+    shared_.free_tails.pop_back();
+  } else {
+    try {
+      tail = std::make_unique<OutputTail>();
+    } catch (const std::bad_alloc&) {
+      phase_ = Phase::finishing;  // the head promised a body we cannot send
+      return;
+    }
+  }
+  tail->left = response.content_length();
+  tail->offset = ResponseAccess::file_offset(response);
+  tail->file = ResponseAccess::take_file(response);
+  if (!tail->file) {
+    tail->memory = ResponseAccess::take_shared(response);
+    tail->offset = 0;
+  }
+  tail_ = std::move(tail);
+  if (tail_->left == 0) finish_tail();
+}
+
+// The rest of the tail, after out_ is out: a file's range, or what write_out's sendmsg left
+// of a body in memory.
+bool Connection::send_tail(bool& progressed) noexcept {
+  OutputTail& tail = *tail_;
+  while (tail.left > 0) {
+    size_t count = static_cast<size_t>(std::min(tail.left, kMaxSendfileBytes));
+    ssize_t n;
+    if (tail.file) {
+      off_t offset = static_cast<off_t>(tail.offset);
+      n = ::sendfile(fd_.get(), tail.file->fd(), &offset, count);
+    } else {
+      n = ::send(fd_.get(), tail.memory->data() + tail.offset, count, MSG_NOSIGNAL);
+    }
+    if (n > 0) {
+      tail.offset += static_cast<uint64_t>(n);
+      tail.left -= static_cast<uint64_t>(n);
+      shared_.stats.traffic.bytes_written += static_cast<uint64_t>(n);
+      progressed = true;
+      // Short from memory: the socket is full. From a file it may also have ended: ask again
+      // (EAGAIN when full, 0 when shrunk).
+      if (!tail.file && static_cast<size_t>(n) < count) return true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return true;
+    // 0: the file ends before the length the head announced; padding would be garbage and
+    // another response would be read as the rest of this body. Or an error: either way the
+    // client must see the connection end short.
+    if (n == 0 && shared_.error_log)
+      shared_.error_log->error("file shrank while it was sent: ", "connection closed");
+    close();
+    return false;
+  }
+  finish_tail();
+  return true;
+}
+
+void Connection::finish_tail() noexcept {
+  std::unique_ptr<OutputTail> tail = std::move(tail_);
+  if (shared_.time_requests) timer_.ended(out_.size());
+  tail->clear();
+  if (shared_.free_tails.size() < kMaxFreeCodecs) {
+    try {
+      shared_.free_tails.push_back(std::move(tail));
+    } catch (const std::bad_alloc&) {
+    }
+  }
+}
+
 // Decides what the connection waits for next, after a round of reading, parsing and writing.
 void Connection::settle() noexcept {
-  if (out_sent_ < out_.size()) {
+  if (out_sent_ < out_.size() || tail_) {
     if (state_ != State::writing) enter(State::writing, shared_.limits.write_timeout_ms);
     return;
   }
@@ -696,8 +806,8 @@ void Connection::on_timeout() noexcept {
 
 void Connection::drain() noexcept {
   if (closed()) return;
-  bool busy = phase_ == Phase::in_request || stream_ || upload_ || out_sent_ < out_.size() ||
-              has_unparsed();
+  bool busy = phase_ == Phase::in_request || stream_ || upload_ || tail_ ||
+              out_sent_ < out_.size() || has_unparsed();
   // A request the client has sent but we have not read yet is in flight too.
   char byte;
   if (!busy && fd_ && ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1) busy = true;
@@ -774,6 +884,7 @@ void Connection::access_answered(const Answer& a) noexcept {
     }
     return;
   }
+  if (a.tail) head_bytes += shared_.response.content_length();  // the body after the head
   log_access(*shared_.access_log, {q.method(), q.target(), q.request_id(), remote(), version,
                                    shared_.response.status, head_bytes, microseconds_since_read()});
 }
@@ -870,6 +981,7 @@ void Connection::close() noexcept {
   abort_upload(0);
   timer_.forget();
   take_.reset();  // a response that was to hand over, never sent: the client is gone
+  if (tail_) tail_.reset();
   if (stream_) {
     if (pending_access_) access_stream_ended();  // cut short: what it sent
     stream_->connection = nullptr;               // its waker becomes a no-op

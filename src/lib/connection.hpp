@@ -47,6 +47,7 @@
 #include "access_log.hpp"
 #include "buffer_pool.hpp"
 #include "list.hpp"
+#include "output_tail.hpp"
 #include "request_codec.hpp"
 #include "request_id.hpp"
 #include "responder.hpp"
@@ -80,6 +81,8 @@ struct ConnectionShared {
   // connection costs no parser state; nor does a warm server allocate one per request.
   std::vector<std::unique_ptr<RequestCodec>> free_codecs;
   std::vector<Header> headers;  // the views handed to the handler; grows with the largest head
+  // Tails not in use (bodies sent from where they lie): no allocation per file response.
+  std::vector<std::unique_ptr<OutputTail>> free_tails;
   ConnectionStats stats;
   bool time_requests = false;       // ServerOptions::time_requests (or access_log)
   Logger* access_log = nullptr;     // ServerOptions::access_log: its lines go here
@@ -172,6 +175,9 @@ class Connection final : public IoHandler, private ListLink {
   void dispatch() noexcept;
   void conclude(Answer answer) noexcept;
   void start_stream(bool chunked) noexcept;
+  void start_tail() noexcept;
+  bool send_tail(bool& progressed) noexcept;  // false when the connection closed
+  void finish_tail() noexcept;
   void hand_off() noexcept;
   void on_head() noexcept;
   void deliver(bool last) noexcept;
@@ -192,7 +198,7 @@ class Connection final : public IoHandler, private ListLink {
   // After answer(): counts it, and notes where its response ends for the duration histogram.
   void account(const Answer& a) noexcept {
     if (!count_answer(shared_, a, codec_->head()) || !shared_.time_requests) return;
-    timer_.answered(a.streams ? ResponseTimer::kOpen : out_.size());
+    timer_.answered(a.streams || a.tail ? ResponseTimer::kOpen : out_.size());
     if (shared_.access_log) [[unlikely]]
       access_answered(a);
   }
@@ -230,7 +236,7 @@ class Connection final : public IoHandler, private ListLink {
   // requests behind a stream wait in the kernel, where TCP flow control bounds them).
   // Nor while a body reader has paused the body: its bytes wait in the kernel too.
   bool takes_requests() const noexcept {
-    return !parsing_stopped() && !stream_ && !upload_paused();
+    return !parsing_stopped() && !stream_ && !tail_ && !upload_paused();
   }
   bool upload_paused() const noexcept;
   bool has_unparsed() const noexcept { return in_ && in_->parsed < in_->length; }
@@ -255,6 +261,7 @@ class Connection final : public IoHandler, private ListLink {
   std::shared_ptr<Stream> stream_;       // set while a streamed response is being produced
   std::unique_ptr<TakeOver> take_;       // set once a response hands the connection over
   std::unique_ptr<Upload> upload_;       // set while a BodyReader reads the request body
+  std::unique_ptr<OutputTail> tail_;     // a body sent from where it lies, after out_
   ResponseTimer timer_;                  // with shared_.time_requests only
   uint64_t answered_ = 0;                // requests answered, for max_requests_per_connection
   std::unique_ptr<std::string> remote_;  // the peer's name, with the access log only

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <charconv>
 #include <cstring>
 
@@ -150,6 +152,11 @@ void Response::clear() noexcept {
   if (take_over_) take_over_ = nullptr;
   if (reader_) reader_.reset();
   if (file_) file_.reset();
+  if (shared_body_) shared_body_.reset();
+}
+
+OpenFile::~OpenFile() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string_view status_text(int status) noexcept {
@@ -314,7 +321,8 @@ struct HeadCache {
   uint64_t fields_version = 0;  // 0: empty
   size_t fields = 0;
   int status = 0;
-  size_t body_length = 0;
+  uint64_t body_length = 0;  // Content-Length, of `body` or of a body elsewhere
+  bool elsewhere = false;
   ResponseContext::Framing framing = ResponseContext::Framing::length;
   bool close = false, keep_alive_10 = false, upgrade = false;
   bool body_kept = false;  // a short body's bytes follow the head in text
@@ -323,8 +331,9 @@ struct HeadCache {
 
   bool holds(const Response& r, int s, const ResponseContext& c) const noexcept {
     return fields_version == r.fields_version() && fields == r.headers().size() && status == s &&
-           body_length == r.body.size() && framing == c.framing && close == c.close &&
-           keep_alive_10 == c.keep_alive_10 && upgrade == c.upgrade;
+           body_length == r.content_length() && elsewhere == r.body_elsewhere() &&
+           framing == c.framing && close == c.close && keep_alive_10 == c.keep_alive_10 &&
+           upgrade == c.upgrade;
   }
   void keep(const Response& r, int s, const ResponseContext& c, std::string_view head) noexcept {
     fields_version = 0;
@@ -333,12 +342,13 @@ struct HeadCache {
     length = head.size();
     // A handler that answers with the same short body each time (a fixed text, a health
     // check) then gets its whole response in one copy.
-    body_kept = r.body.size() <= 64 && length + r.body.size() <= sizeof text;
+    body_kept = !r.body_elsewhere() && r.body.size() <= 64 && length + r.body.size() <= sizeof text;
     if (body_kept) std::memcpy(text + length, r.body.data(), r.body.size());
     fields_version = r.fields_version();
     fields = r.headers().size();
     status = s;
-    body_length = r.body.size();
+    body_length = r.content_length();
+    elsewhere = r.body_elsewhere();
     framing = c.framing;
     close = c.close;
     keep_alive_10 = c.keep_alive_10;
@@ -393,8 +403,9 @@ void serialize_with(HeadStartCache& start_cache, HeadCache& head_cache, const Re
                     const ResponseContext& context, std::string& out) {
   using Framing = ResponseContext::Framing;
   int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
-  bool send_body =
-      context.framing == Framing::length && !response_has_no_body(status, context.method);
+  // A body elsewhere is the caller's to send after the head (Response::send_file).
+  bool send_body = context.framing == Framing::length && !response.body_elsewhere() &&
+                   !response_has_no_body(status, context.method);
   if (start_cache.holds(status, context.server, context.date) &&
       head_cache.holds(response, status, context)) {
     if (send_body && head_cache.body_kept &&
@@ -412,7 +423,7 @@ void serialize_with(HeadStartCache& start_cache, HeadCache& head_cache, const Re
   // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 sections 8.6, 15).
   bool bodiless_status = (status < 200) || status == 204 || status == 304;
   if (!bodiless_status && context.framing == Framing::length) {
-    parts.length = {length_digits, format_decimal(response.body.size(), length_digits)};
+    parts.length = {length_digits, format_decimal(response.content_length(), length_digits)};
   } else if (!bodiless_status && context.framing == Framing::chunked) {
     parts.chunked = true;
   }

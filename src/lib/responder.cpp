@@ -115,6 +115,9 @@ template <typename Fill>
     a.streams = true;
     a.chunked = framing == Framing::chunked;
     if (framing == Framing::until_close) close = false;  // the end of the stream closes
+  } else if (response.body_elsewhere() && !response_has_no_body(response.status, method))
+      [[unlikely]] {
+    a.tail = true;
   }
   a.outcome = body_unread ? Answer::Outcome::body_unread
               : close     ? Answer::Outcome::close

@@ -42,6 +42,9 @@ struct Answer {
   // connection closes, which `close` then leaves to the end of the stream.
   bool streams = false;
   bool chunked = false;
+  // The body lies elsewhere (Response::send_file, send_shared): the caller sends it after the
+  // head, taking it from shared.response (ResponseAccess).
+  bool tail = false;
 };
 
 // Answers the request the codec has just found in `b` (RequestCodec::Result::request).

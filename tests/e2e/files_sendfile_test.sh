@@ -26,7 +26,11 @@ curl -fsS -o "$dir/whole" "http://$app/big.bin"
 curl -fsS -r 1000-500999 -o "$dir/part" "http://$app/big.bin"
 cmp "$dir/whole" "$site/big.bin" || fail "the whole file differs"
 cmp "$dir/part" <(tail -c +1001 "$site/big.bin" | head -c 500000) || fail "the range differs"
-kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
+# $pid is strace; the server is its child, and strace ends when the server does.
+server_pid=$(cat "/proc/$pid/task/$pid/children")
+kill -TERM $server_pid
+wait "$pid" 2>/dev/null || true
+pid=
 
 # The descriptors the server opened big.bin as, then what was done with them.
 fds=$(sed -n 's/.*openat2\?(.*"big.bin".* = \([0-9]*\)$/\1/p' "$dir/trace" | sort -u)

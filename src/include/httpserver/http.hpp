@@ -169,13 +169,13 @@ class HS_API BodyReader {
   std::function<void()> resume_;
 };
 
-struct ResponseContext;
-
-// An open read-only descriptor, closed when the last owner lets it go.
+// An open read-only descriptor that responses send from (Response::send_file), closed when
+// the last owner lets it go. Shared, so that a cache of open files can hand the same one to
+// every response without opening it again.
 class HS_API OpenFile {
  public:
-  explicit OpenFile(int fd) noexcept : fd_(fd) {}  // takes ownership
-  ~OpenFile();                                     // closes
+  explicit OpenFile(int fd) noexcept : fd_(fd) {}  // takes ownership of `fd`
+  ~OpenFile();
   OpenFile(const OpenFile&) = delete;
   OpenFile& operator=(const OpenFile&) = delete;
   int fd() const noexcept { return fd_; }
@@ -183,6 +183,8 @@ class HS_API OpenFile {
  private:
   int fd_;
 };
+
+struct ResponseContext;
 
 class HS_API Response {
  public:
@@ -212,9 +214,33 @@ class HS_API Response {
   bool reads_body() const noexcept { return static_cast<bool>(reader_); }
   std::shared_ptr<BodyReader> release_reader() noexcept { return std::move(reader_); }
 
-  // TEMP stand-in for the lead's send_file: reads the range into `body`.
-  void send_file(std::shared_ptr<const OpenFile> file, uint64_t offset, uint64_t length);
+  // The body is `length` bytes of `file` from `offset`, sent with sendfile(2) straight from the
+  // page cache after the head (never copied into the output buffer); Content-Length is
+  // `length`. `file` stays open until the body is sent or the connection closes. A file that
+  // ends before `offset + length` closes the connection: the client sees a short body, never
+  // padding. A response without a body (HEAD, 304, ...) sends the head only. Requests
+  // pipelined behind it wait until the body is out. Replaces `body`.
+  void send_file(std::shared_ptr<const OpenFile> file, uint64_t offset, uint64_t length) noexcept {
+    file_ = std::move(file);
+    file_offset_ = offset;
+    extern_length_ = length;
+    shared_body_.reset();
+  }
   bool sends_file() const noexcept { return static_cast<bool>(file_); }
+  // The body is `shared`, sent from where it lies (written together with the head, never
+  // copied into the output buffer): for a large body that many responses send, such as a
+  // file read into memory once. Kept alive until it is sent. Replaces `body`.
+  void send_shared(std::shared_ptr<const std::string> shared) noexcept {
+    extern_length_ = shared ? shared->size() : 0;
+    shared_body_ = std::move(shared);
+    file_.reset();
+  }
+  // Whether the body lies elsewhere (send_file, send_shared) rather than in `body`, and its
+  // length.
+  bool body_elsewhere() const noexcept { return file_ || shared_body_; }
+  uint64_t content_length() const noexcept {
+    return body_elsewhere() ? extern_length_ : body.size();
+  }
 
   // Sets a field, replacing an earlier one of the same name. Date, Server, Content-Length,
   // Transfer-Encoding and Connection are the server's: set here they are ignored, except
@@ -241,6 +267,7 @@ class HS_API Response {
 
  private:
   friend void serialize(const Response&, const ResponseContext&, std::string&);
+  friend struct ResponseAccess;  // the server's hand-overs (src/lib/message_access.hpp)
   void add_field(std::string_view name, std::string_view value);
 
   // What serialize() built for this Response last (http.cpp), reused while nothing in it
@@ -266,6 +293,9 @@ class HS_API Response {
   TakeOver take_over_;
   std::shared_ptr<BodyReader> reader_;
   std::shared_ptr<const OpenFile> file_;
+  std::shared_ptr<const std::string> shared_body_;
+  uint64_t file_offset_ = 0;
+  uint64_t extern_length_ = 0;
   mutable CacheSlot cache_;
 };
 
