@@ -14,6 +14,7 @@
 #include "content_coding.hpp"
 #include "directory_listing.hpp"
 #include "mime_types.hpp"
+#include "recycling_allocator.hpp"
 #include "root_directory.hpp"
 #include "url_path.hpp"
 #include "validators.hpp"
@@ -178,8 +179,9 @@ void serve_file(const Site& site, const Request& request, Response& response, Op
   } else {
     response.status = 200;
   }
-  response.send_file(std::make_shared<const OpenFile>(file.fd.release()), range.first,
-                     range.length);
+  response.send_file(std::allocate_shared<const OpenFile>(
+                         static_files::RecyclingAllocator<OpenFile>(), file.fd.release()),
+                     range.first, range.length);
 }
 
 void serve_directory(const Site& site, const Request& request, Response& response, Opened directory,
