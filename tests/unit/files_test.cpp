@@ -152,6 +152,10 @@ TEST_F(FilesTest, ADirectoryAnswersWithItsIndexOrARedirectToItsSlash) {
   EXPECT_EQ(moved.status, 301);
   EXPECT_EQ(moved.header("Location"), "/docs/?x=1&y");
   EXPECT_EQ(get(h, "/docs").header("Location"), "/docs/");
+  // Never a scheme-relative "//host/...": that would redirect to another site.
+  t.mkdir("evil.example");
+  EXPECT_EQ(get(h, "//evil.example").header("Location"), "/evil.example/");
+  EXPECT_EQ(get(h, "///evil.example?x").header("Location"), "/evil.example/?x");
   // No index, no listing: 403, as nginx.
   EXPECT_EQ(get(h, "/empty/").status, 403);
   // Another index name.

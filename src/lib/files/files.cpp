@@ -32,16 +32,14 @@ struct Site {
         options(std::move(o)) {}
   RootDirectory directory;
   FileOptions options;
+  std::shared_ptr<static_files::BlockPool> blocks = std::make_shared<static_files::BlockPool>();
 };
 
-// Names built per request, kept per thread so that a warm server reuses their capacity. Per
-// thread rather than per Site: a handler may serve on several reactors' threads at once.
-struct Scratch {
-  std::string name;     // the decoded name relative to the root
-  std::string sibling;  // name + ".br", a redirect's Location
-  std::string index;    // name + "/index.html"
-};
-thread_local Scratch scratch;
+// The names a request builds (the decoded name, name + ".br", dir + "/index.html", a
+// redirect's Location) are built in the Response's body: a file response's body is the file,
+// an error's is written after its name is done with, and the Response is reused from request
+// to request, so a warm server builds them without allocating. No state of the handler's
+// changes: one handler may serve on several threads at once.
 
 void plain(Response& response, int status, std::string_view body) {
   response.status = status;
@@ -109,8 +107,10 @@ Opened open_beneath(const RootDirectory& directory, const std::string& name) {
   return o;
 }
 
+// Serves the regular file open in `file`, whose name relative to the root is `name` (in the
+// response's body, which it replaces).
 void serve_file(const Site& site, const Request& request, Response& response, Opened file,
-                std::string_view name) {
+                std::string& name) {
   const FileOptions& options = site.options;
   std::string_view type = static_files::content_type(name);
   if (options.precompressed) {
@@ -118,11 +118,12 @@ void serve_file(const Site& site, const Request& request, Response& response, Op
     std::string_view accept = request.header("Accept-Encoding");
     static_files::Coding codings[2];
     size_t n = accept.empty() ? 0 : static_files::preferred_codings(accept, codings);
+    size_t length = name.size();
     for (size_t i = 0; i < n; ++i) {
       bool br = codings[i] == static_files::Coding::br;
-      scratch.sibling.assign(name);
-      scratch.sibling.append(br ? ".br" : ".gz");
-      Opened sibling = open_beneath(site.directory, scratch.sibling);
+      name.resize(length);
+      name.append(br ? ".br" : ".gz");
+      Opened sibling = open_beneath(site.directory, name);
       if (sibling.fd && S_ISREG(sibling.st.st_mode)) {
         file = std::move(sibling);
         response.set_header("Content-Encoding", br ? "br" : "gzip");
@@ -179,9 +180,11 @@ void serve_file(const Site& site, const Request& request, Response& response, Op
   } else {
     response.status = 200;
   }
-  response.send_file(std::allocate_shared<const OpenFile>(
-                         static_files::RecyclingAllocator<OpenFile>(), file.fd.release()),
-                     range.first, range.length);
+  response.body.clear();  // the name: the body is the file's now
+  response.send_file(
+      std::allocate_shared<const OpenFile>(static_files::RecyclingAllocator<OpenFile>(site.blocks),
+                                           file.fd.release()),
+      range.first, range.length);
 }
 
 void serve_directory(const Site& site, const Request& request, Response& response, Opened directory,
@@ -190,8 +193,12 @@ void serve_directory(const Site& site, const Request& request, Response& respons
   // "/docs" names a directory: its relative links ("style.css") only resolve against
   // "/docs/", so send the client there, with its query.
   if (raw_path.empty() || raw_path.back() != '/') {
-    std::string& location = scratch.sibling;
-    location.assign(request.path());
+    // One leading slash whatever the client sent: "//host/dir" as a Location would send the
+    // client to another host.
+    std::string& location = response.body;
+    std::string_view path = request.path();
+    while (path.size() > 1 && path[0] == '/' && path[1] == '/') path.remove_prefix(1);
+    location.assign(path);
     location.push_back('/');
     if (std::string_view query = request.query(); !query.empty()) {
       location.push_back('?');
@@ -201,8 +208,7 @@ void serve_directory(const Site& site, const Request& request, Response& respons
     return plain(response, 301, "301 Moved Permanently\n");
   }
   if (!options.index.empty()) {
-    std::string& index = scratch.index;
-    index.assign(scratch.name);
+    std::string& index = response.body;  // the directory's name: extended in place
     if (!index.empty() && index.back() != '/') index.push_back('/');
     index.append(options.index);
     Opened file = open_beneath(site.directory, index);
@@ -231,15 +237,16 @@ void serve(const Site& site, const Request& request, Response& response) {
     path.remove_prefix(mount.size());
     if (!path.empty() && path.front() != '/') return refuse(response, 404);  // "/staticx"
   }
-  if (static_files::decode_path(path, scratch.name) != static_files::PathVerdict::ok)
+  std::string& name = response.body;
+  if (static_files::decode_path(path, name) != static_files::PathVerdict::ok)
     return refuse(response, 400);
-  Opened opened = open_beneath(site.directory, scratch.name);
+  Opened opened = open_beneath(site.directory, name);
   if (!opened.fd) return refuse(response, status_for(opened.error));
   if (S_ISDIR(opened.st.st_mode))
     return serve_directory(site, request, response, std::move(opened), path);
   // A FIFO, a socket or a device: never read from the reactor, whatever it would give.
   if (!S_ISREG(opened.st.st_mode)) return refuse(response, 403);
-  serve_file(site, request, response, std::move(opened), scratch.name);
+  serve_file(site, request, response, std::move(opened), name);
 }
 
 }  // namespace

@@ -6,9 +6,11 @@ namespace hs::static_files {
 
 namespace {
 
+// Characters, not views: a table of pointers would be relocated into writable data at load
+// time; this one stays read-only.
 struct Entry {
-  std::string_view extension;
-  std::string_view type;
+  char extension[12];
+  char type[32];
 };
 
 // The common web types (the WHATWG's and IANA's names; nginx's mime.types agrees on these).
@@ -64,7 +66,7 @@ std::string_view content_type(std::string_view name) noexcept {
   if (dot != std::string_view::npos && dot > 0) {
     std::string_view extension = name.substr(dot + 1);
     for (const Entry& e : kTypes)
-      if (iequals(e.extension, extension)) return e.type;
+      if (iequals(e.extension, extension)) return e.type;  // both NUL-terminated
   }
   return "application/octet-stream";
 }

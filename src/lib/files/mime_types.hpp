@@ -1,7 +1,6 @@
 // MIME types: the Content-Type of a file, from its extension, by a table built in (a scratch
 // image has no /etc/mime.types). Text types say charset=utf-8. Anything not in the table is
-// application/octet-stream: a browser downloads it rather than guessing (and the server sends
-// X-Content-Type-Options: nosniff so that it does not guess either).
+// application/octet-stream: a browser downloads it rather than guessing what it is.
 #pragma once
 
 #include <string_view>

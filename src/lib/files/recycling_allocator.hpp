@@ -1,72 +1,82 @@
-// RecyclingAllocator: an allocator for std::allocate_shared that keeps freed blocks on a
-// per-thread list and hands them out again, so that a warm server makes the shared
-// OpenFile of each file response without a heap allocation.
+// RecyclingAllocator: an allocator for std::allocate_shared that takes its blocks from a
+// BlockPool and gives them back to it, so that a warm server makes the shared OpenFile of each
+// file response without a heap allocation.
 //
-// One size of block for every allocator of this family (kBlockBytes): allocate_shared asks
-// for one block holding the object and its reference counts; anything larger goes to
-// operator new. A block freed on another thread joins that thread's list (all blocks are
-// alike). At most kKeep blocks wait per thread; the list is freed when the thread ends, and a
-// block let go after that (by another thread-local's destructor) goes back to the heap.
+// The pool belongs to whoever made it (a files handler), not to a thread or the process: the
+// library keeps no global state. Its list is guarded by a mutex, since one handler may serve
+// on several reactors' threads; uncontended, as it nearly always is, that is two atomic
+// operations. Every allocator holds the pool by shared_ptr, so a block freed after its
+// handler is gone still has a pool to go back to.
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <utility>
 
 namespace hs::static_files {
 
-namespace recycling {
+class BlockPool {
+ public:
+  // One size of block: allocate_shared asks for one holding the object and its reference
+  // counts (and this allocator); anything larger goes to operator new.
+  static constexpr size_t kBlockBytes = 64;
+  static constexpr size_t kKeep = 1024;  // blocks kept for reuse at most
 
-inline constexpr size_t kBlockBytes = 64;
-inline constexpr size_t kKeep = 256;
-
-struct FreeBlock {
-  FreeBlock* next;
-};
-
-struct List {
-  FreeBlock* head = nullptr;
-  size_t count = 0;
-  ~List();
-};
-
-// Trivially destructible, so still readable while other thread-locals are destroyed.
-inline thread_local bool t_list_gone = false;
-inline thread_local List t_list;
-
-inline List::~List() {
-  while (head != nullptr) ::operator delete(std::exchange(head, head->next));
-  t_list_gone = true;
-}
-
-inline void* take(size_t bytes) {
-  if (bytes <= kBlockBytes && !t_list_gone && t_list.head != nullptr) {
-    --t_list.count;
-    return std::exchange(t_list.head, t_list.head->next);
+  BlockPool() = default;
+  BlockPool(const BlockPool&) = delete;
+  BlockPool& operator=(const BlockPool&) = delete;
+  ~BlockPool() {
+    while (head_ != nullptr) ::operator delete(std::exchange(head_, head_->next));
   }
-  return ::operator new(bytes <= kBlockBytes ? kBlockBytes : bytes);
-}
 
-inline void give_back(void* p, size_t bytes) noexcept {
-  if (bytes > kBlockBytes || t_list_gone || t_list.count >= kKeep) return ::operator delete(p);
-  t_list.head = new (p) FreeBlock{t_list.head};
-  ++t_list.count;
-}
+  void* take(size_t bytes) {
+    if (bytes <= kBlockBytes) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (head_ != nullptr) {
+        --count_;
+        return std::exchange(head_, head_->next);
+      }
+    }
+    return ::operator new(bytes <= kBlockBytes ? kBlockBytes : bytes);
+  }
 
-}  // namespace recycling
+  void give_back(void* p, size_t bytes) noexcept {
+    if (bytes <= kBlockBytes) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (count_ < kKeep) {
+        head_ = new (p) FreeBlock{head_};
+        ++count_;
+        return;
+      }
+    }
+    ::operator delete(p);
+  }
+
+ private:
+  struct FreeBlock {
+    FreeBlock* next;
+  };
+  std::mutex mutex_;
+  FreeBlock* head_ = nullptr;
+  size_t count_ = 0;
+};
 
 template <class T>
 struct RecyclingAllocator {
   using value_type = T;
-  RecyclingAllocator() noexcept = default;
+  explicit RecyclingAllocator(std::shared_ptr<BlockPool> pool) noexcept : pool(std::move(pool)) {}
   template <class U>
-  RecyclingAllocator(const RecyclingAllocator<U>&) noexcept {}
-  T* allocate(size_t n) { return static_cast<T*>(recycling::take(n * sizeof(T))); }
-  void deallocate(T* p, size_t n) noexcept { recycling::give_back(p, n * sizeof(T)); }
+  RecyclingAllocator(const RecyclingAllocator<U>& other) noexcept : pool(other.pool) {}
+  T* allocate(size_t n) { return static_cast<T*>(pool->take(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) noexcept { pool->give_back(p, n * sizeof(T)); }
   template <class U>
-  bool operator==(const RecyclingAllocator<U>&) const noexcept {
-    return true;
+  bool operator==(const RecyclingAllocator<U>& other) const noexcept {
+    return pool == other.pool;
   }
+
+  std::shared_ptr<BlockPool> pool;
 };
 
 }  // namespace hs::static_files

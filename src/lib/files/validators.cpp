@@ -9,10 +9,10 @@ namespace {
 bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 int month_index(std::string_view name) noexcept {
-  static constexpr std::string_view kMonths[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  // One literal, not an array of views: no pointers, so nothing to relocate into writable data.
+  constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
   for (int i = 0; i < 12; ++i)
-    if (name == kMonths[i]) return i;
+    if (name == kMonths.substr(static_cast<size_t>(i) * 3, 3)) return i;
   return -1;
 }
 
