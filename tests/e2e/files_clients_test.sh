@@ -5,6 +5,9 @@
 #     one, HEAD (-I), a directory without its slash redirected and followed (-L);
 #   - wget: a whole file, and -c continuing a partial one;
 #   - Python's http.client: GET, HEAD, Range and If-None-Match on one keep-alive connection;
+#   - --precompressed: curl --compressed gets app.js.gz for app.js (Content-Encoding gzip,
+#     Vary, the original's type) and decodes it to app.js; without it, app.js itself;
+#   - --dir-listing: a directory without an index lists its names, escaped;
 #   - the uri: line of every request is still logged.
 #
 # usage: files_clients_test.sh  (HTTPSERVER names the binary)
@@ -22,8 +25,14 @@ printf '<!DOCTYPE html><p>home</p>\n' >"$site/index.html"
 printf 'docs\n' >"$site/docs/index.html"
 printf 'body { color: red }\n' >"$site/style.css"
 touch -d '2020-01-02 03:04:05 UTC' "$site/data.bin"
+mkdir -p "$site/list"
+printf 'x' >"$site/list/a&b.txt"
+printf 'x' >"$site/list/<i>.txt"
+for i in $(seq 200); do echo "console.log('line $i of a script worth compressing');"; done \
+  >"$site/app.js"
+gzip -9 -k "$site/app.js"
 
-start_server --root "$site"
+start_server --root "$site" --precompressed --dir-listing
 base=http://$app
 out=$dir/out
 mkdir -p "$out"
@@ -98,6 +107,25 @@ assert r.status == 405 and r.getheader("Allow") == "GET, HEAD", r.status
 c.close()
 print("http.client: 6 exchanges on one connection")
 PY
+
+# --precompressed
+head=$(curl -fsS --compressed -D - -o "$out/app.js" "$base/app.js" | tr -d '\r')
+cmp "$out/app.js" "$site/app.js" || fail "curl --compressed: app.js differs"
+grep -qi '^content-encoding: gzip$' <<<"$head" || fail "no gzip sibling: $head"
+grep -qi "^content-length: $(stat -c %s "$site/app.js.gz")$" <<<"$head" || fail "not the .gz's length: $head"
+grep -qi '^vary: Accept-Encoding$' <<<"$head" || fail "no Vary: $head"
+grep -qi '^content-type: text/javascript; charset=utf-8$' <<<"$head" || fail "type: $head"
+head=$(curl -fsS -D - -o "$out/plain.js" "$base/app.js" | tr -d '\r')
+cmp "$out/plain.js" "$site/app.js" || fail "app.js without Accept-Encoding differs"
+grep -qi '^content-encoding' <<<"$head" && fail "encoded without Accept-Encoding: $head"
+code=$(curl -sS -H 'Accept-Encoding: gzip;q=0' -o "$out/refused.js" -w '%{http_code}' "$base/app.js")
+[ "$code" = 200 ] && cmp -s "$out/refused.js" "$site/app.js" || fail "gzip;q=0 still got gzip"
+
+# --dir-listing
+listing=$(curl -fsS "$base/list/")
+grep -qF '<a href="./a%26b.txt">a&amp;b.txt</a>' <<<"$listing" || fail "listing: $listing"
+grep -qF '<a href="./%3Ci%3E.txt">&lt;i&gt;.txt</a>' <<<"$listing" || fail "listing: $listing"
+[ "$(curl -fsS "$base/list/a%26b.txt")" = x ] || fail "a listed name does not open"
 
 grep -q 'msg="uri: /data.bin"' "$dir/err" || fail "no uri: line for /data.bin"
 grep -q 'msg="uri: /docs?a=1"' "$dir/err" || fail "no uri: line for /docs?a=1"
