@@ -8,7 +8,8 @@
 #   - --precompressed: curl --compressed gets app.js.gz for app.js (Content-Encoding gzip,
 #     Vary, the original's type) and decodes it to app.js; without it, app.js itself;
 #   - --dir-listing: a directory without an index lists its names, escaped;
-#   - the uri: line of every request is still logged.
+#   - the uri: line of every request is still logged;
+#   - a --root that is missing or not a directory stops the binary at start, exit 1, naming it.
 #
 # usage: files_clients_test.sh  (HTTPSERVER names the binary)
 set -euo pipefail
@@ -129,4 +130,9 @@ grep -qF '<a href="./%3Ci%3E.txt">&lt;i&gt;.txt</a>' <<<"$listing" || fail "list
 
 grep -q 'msg="uri: /data.bin"' "$dir/err" || fail "no uri: line for /data.bin"
 grep -q 'msg="uri: /docs?a=1"' "$dir/err" || fail "no uri: line for /docs?a=1"
+for bad in "$dir/missing" "$site/data.bin"; do
+  rc=0
+  msg=$(timeout 5 "$bin" --listen 127.0.0.1:0 --root "$bad" 2>&1) || rc=$?
+  [ "$rc" = 1 ] && grep -qF "open root $bad" <<<"$msg" || fail "--root $bad: exit $rc, '$msg'"
+done
 echo "PASS: curl, wget and http.client against --root"
