@@ -85,6 +85,7 @@ TEST_F(FilesTest, ConditionalRequestsGet304Or412) {
   Response r = get(h, "/style.css", {{"If-None-Match", "\"2ebc98a1-6\""}});
   EXPECT_EQ(r.status, 304);
   EXPECT_FALSE(r.sends_file());
+  EXPECT_EQ(r.body, "");
   EXPECT_EQ(r.header("ETag"), "\"2ebc98a1-6\"");
   EXPECT_EQ(r.header("Cache-Control"), "max-age=60");
   EXPECT_EQ(get(h, "/style.css", {{"If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"}}).status,

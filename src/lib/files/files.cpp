@@ -143,6 +143,7 @@ void serve_file(const Site& site, const Request& request, Response& response, Op
   if (!options.cache_control.empty()) response.set_header("Cache-Control", options.cache_control);
   if (int status = static_files::evaluate_preconditions(request, current); status == 304) {
     response.status = 304;
+    response.body.clear();  // the name: a 304 has no body
     return;
   } else if (status == 412) {
     return plain(response, 412, "412 Precondition Failed\n");
