@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hot_path_fixture.hpp"
+#include "message_access.hpp"
 #include "serialize.hpp"
 
 // The replacements below pair malloc with free on purpose; GCC cannot see that.
@@ -79,7 +80,7 @@ void BM_MiddlewareLayers(benchmark::State& state) {
   hs::Handler handler = hs::chain(layers, hs::text("package main #14"));
   hs::Request request;
   hs::Header headers[] = {{"Host", "127.0.0.1:8080"}};
-  request.set("GET", "/", 1, 1, headers, {}, true);
+  hs::RequestAccess::set(request, "GET", "/", 1, 1, headers, {}, true);
   hs::Response response;
   for (auto _ : state) {
     response.clear();

@@ -14,7 +14,7 @@
  *     "Connection: close" so that the new-connection-per-request scenario can
  *     be measured (the response then says "Connection: close" and the
  *     connection is closed after it, as every real server does).
- * Requests with a body are not supported (a benchmark never sends one).
+ * Requests with a body are supported only in the bodies mode below.
  *
  * Usage: floor PORT [ADDRESS [MODES]]     (ADDRESS defaults to 127.0.0.1)
  * Stops on SIGTERM / SIGINT.
@@ -27,15 +27,23 @@
  *   log         also append a logrus text line per request (`time="..." level=info
  *               msg="uri: <target>"`) to a buffer written to stderr once per loop iteration,
  *               as httpserver logs
+ *   bodies      read and discard request bodies (Content-Length, or chunked: sizes parsed,
+ *               data skipped) and answer once the body is in: the plain read loop that an
+ *               upload's throughput is bounded by. A body that a read brings alone is read
+ *               into a 256 KiB scratch buffer, never copied.
+ *   defer-accept  TCP_DEFER_ACCEPT on the listener (as h2o sets it): the kernel queues a
+ *               connection for accept only once its first data has arrived
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -44,6 +52,7 @@
 #define IN_CAP 16384u     /* per-connection input buffer */
 #define OUT_CAP 262144u   /* shared output scratch (single thread) */
 #define MAX_EVENTS 256
+#define SCRATCH_CAP 262144u /* bodies mode: where body bytes are read to be dropped */
 
 static const char RESP_KEEP[] =
     "HTTP/1.1 200 OK\r\n"
@@ -132,9 +141,17 @@ static void flush_log(void) {
   g_log_len = 0;
 }
 
+/* bodies mode: where a connection is in a request body */
+enum body_state { NO_BODY, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILER };
+
 struct conn {
   int fd;
   int closing;        /* a "Connection: close" head was answered */
+  int answer_due;     /* the request (and its body) is in; its response is not yet queued */
+  int close_after;    /* that request said "Connection: close" */
+  enum body_state body;
+  unsigned long long body_left; /* LENGTH, CHUNK_DATA: bytes; CHUNK_DATA_END: 2 */
+  size_t line_len;    /* TRAILER: bytes of the line so far */
   int eof;            /* the peer has shut down its side */
   size_t in_len;      /* bytes held in in[] (a partial head) */
   char *pending;      /* unwritten output after a short write, or NULL */
@@ -145,7 +162,9 @@ struct conn {
 };
 
 static volatile sig_atomic_t g_stop = 0;
+static int g_bodies_on;
 static char g_out[OUT_CAP];
+static char g_scratch[SCRATCH_CAP];
 static struct conn *g_free; /* closed connections, reused: no malloc/brk per accept */
 
 static void on_signal(int sig) {
@@ -170,6 +189,9 @@ static struct conn *conn_new(int fd) {
     return NULL;
   c->fd = fd;
   c->closing = 0;
+  c->answer_due = 0;
+  c->close_after = 0;
+  c->body = NO_BODY;
   c->eof = 0;
   c->in_len = 0;
   c->pending = NULL;
@@ -227,26 +249,120 @@ static int conn_flush(struct conn *c) {
   return 0;
 }
 
+/* The value of field `name` (case-insensitive, at a line start) in a head, or NULL. */
+static const char *field_value(const char *h, size_t head_len, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = memchr(h, '\n', head_len); p != NULL && (size_t)(p - h) + n + 1 < head_len;
+       p = memchr(p + 1, '\n', head_len - (size_t)(p + 1 - h))) {
+    if (strncasecmp(p + 1, name, n) == 0 && p[1 + n] == ':') {
+      const char *v = p + 2 + n;
+      while (*v == ' ' || *v == '\t') v++;
+      return v;
+    }
+  }
+  return NULL;
+}
+
+/* bodies mode: the framing of the body after this head */
+static void body_begin(struct conn *c, const char *h, size_t head_len) {
+  const char *v = field_value(h, head_len, "Transfer-Encoding");
+  if (v != NULL && strncasecmp(v, "chunked", 7) == 0) {
+    c->body = CHUNK_SIZE;
+    c->body_left = 0;
+    c->line_len = 0;
+    return;
+  }
+  v = field_value(h, head_len, "Content-Length");
+  c->body_left = v != NULL ? strtoull(v, NULL, 10) : 0;
+  c->body = c->body_left > 0 ? LENGTH : NO_BODY;
+}
+
+/* bodies mode: drops the body bytes at p (n of them); returns how many were the body's. */
+static size_t body_skip(struct conn *c, const char *p, size_t n) {
+  size_t i = 0;
+  while (i < n && c->body != NO_BODY) {
+    switch (c->body) {
+      case LENGTH:
+      case CHUNK_DATA: {
+        size_t k = n - i < c->body_left ? n - i : (size_t)c->body_left;
+        i += k;
+        c->body_left -= k;
+        if (c->body_left == 0) {
+          c->body = c->body == LENGTH ? NO_BODY : CHUNK_DATA_END;
+          c->body_left = 2;
+        }
+        break;
+      }
+      case CHUNK_SIZE: { /* hex digits, then extensions up to the LF */
+        char ch = p[i++];
+        if (ch == '\n') {
+          c->body = c->body_left > 0 ? CHUNK_DATA : TRAILER;
+          c->line_len = 0;
+        } else if (c->line_len == 0 && c->body_left < (1ull << 56) &&
+                   ((ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'f'))) {
+          c->body_left = c->body_left * 16 + (unsigned)(ch <= '9' ? ch - '0' : (ch | 32) - 'a' + 10);
+        } else if (ch != '\r') {
+          c->line_len = 1; /* an extension: the digits have ended */
+        }
+        break;
+      }
+      case CHUNK_DATA_END: /* the CRLF after a chunk's data */
+        i++;
+        if (--c->body_left == 0) {
+          c->body = CHUNK_SIZE;
+          c->line_len = 0;
+        }
+        break;
+      case TRAILER: { /* lines up to an empty one */
+        char ch = p[i++];
+        if (ch == '\n') {
+          if (c->line_len == 0) c->body = NO_BODY;
+          c->line_len = 0;
+        } else if (ch != '\r') {
+          c->line_len++;
+        }
+        break;
+      }
+      case NO_BODY:
+        break;
+    }
+  }
+  return i;
+}
+
 /*
- * Count the complete heads in c->in, append one response per head to out,
- * drop them from c->in and keep the partial rest. Returns bytes appended.
+ * Answer every complete request in c->in (a head, and in bodies mode its body) with one
+ * response appended to out, drop them from c->in and keep the partial rest. Returns bytes
+ * appended.
  */
 static size_t take_heads(struct conn *c, char *out, size_t out_room) {
   size_t used = 0;
   size_t start = 0;
   while (!c->closing) {
+    if (c->answer_due) {
+      size_t rl = c->close_after ? g_close_len : g_keep_len;
+      if (out_room - used < rl) break; /* caller writes, then calls again */
+      memcpy(out + used, c->close_after ? g_resp_close : g_resp_keep, rl);
+      used += rl;
+      c->answer_due = 0;
+      if (c->close_after) c->closing = 1;
+      continue;
+    }
+    if (c->body != NO_BODY) {
+      start += body_skip(c, c->in + start, c->in_len - start);
+      if (c->body != NO_BODY) break;
+      c->answer_due = 1;
+      continue;
+    }
     const char *h = c->in + start;
     const char *end = memmem(h, c->in_len - start, "\r\n\r\n", 4);
     if (end == NULL) break;
     size_t head_len = (size_t)(end - h) + 4;
-    int close_it = memmem(h, head_len, "Connection: close", 17) != NULL;
-    size_t rl = close_it ? g_close_len : g_keep_len;
-    if (out_room - used < rl) break; /* caller writes, then calls again */
-    memcpy(out + used, close_it ? g_resp_close : g_resp_keep, rl);
+    c->close_after = memmem(h, head_len, "Connection: close", 17) != NULL;
     if (g_log_on) log_request(h, head_len);
-    used += rl;
+    if (g_bodies_on) body_begin(c, h, head_len);
     start += head_len;
-    if (close_it) c->closing = 1;
+    if (c->body == NO_BODY) c->answer_due = 1;
   }
   if (start > 0) {
     memmove(c->in, c->in + start, c->in_len - start);
@@ -266,8 +382,10 @@ static int conn_readable(struct conn *c, int hup) {
   for (;;) {
     if (c->closing || c->eof) break;
     if (c->in_len == IN_CAP) return -1; /* a head larger than IN_CAP */
-    size_t room = IN_CAP - c->in_len;
-    ssize_t r = read(c->fd, c->in + c->in_len, room);
+    /* In the middle of a body with nothing held: read it where it is dropped. */
+    int direct = c->body != NO_BODY && c->in_len == 0;
+    size_t room = direct ? SCRATCH_CAP : IN_CAP - c->in_len;
+    ssize_t r = read(c->fd, direct ? g_scratch : c->in + c->in_len, room);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
@@ -277,7 +395,15 @@ static int conn_readable(struct conn *c, int hup) {
       eof = 1;
       break;
     }
-    c->in_len += (size_t)r;
+    if (direct) { /* what follows the body is the next request's: keep it */
+      size_t body = body_skip(c, g_scratch, (size_t)r);
+      if ((size_t)r - body > IN_CAP) return -1;
+      memcpy(c->in, g_scratch + body, (size_t)r - body);
+      c->in_len = (size_t)r - body;
+      if (c->body == NO_BODY) c->answer_due = 1;
+    } else {
+      c->in_len += (size_t)r;
+    }
     for (;;) {
       size_t n = take_heads(c, g_out + out_len, OUT_CAP - out_len);
       out_len += n;
@@ -327,6 +453,8 @@ int main(int argc, char **argv) {
   const char *modes = argc > 3 ? argv[3] : "";
   if (strstr(modes, "same-bytes")) use_same_bytes();
   if (strstr(modes, "log")) g_log_on = 1;
+  if (strstr(modes, "bodies")) g_bodies_on = 1;
+  int defer_accept = strstr(modes, "defer-accept") != NULL;
   refresh_clock();
   if (port <= 0 || port > 65535) {
     fprintf(stderr, "floor: bad port %s\n", argv[1]);
@@ -345,6 +473,9 @@ int main(int argc, char **argv) {
     perror("floor: listen");
     return 1;
   }
+  int one_s = 1;
+  if (defer_accept && setsockopt(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one_s, sizeof one_s) < 0)
+    perror("floor: setsockopt(TCP_DEFER_ACCEPT)");
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) {
     perror("floor: epoll_create1");

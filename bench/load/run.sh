@@ -32,7 +32,8 @@
 #   STRACE [1] STRACE_DURATION [3s] STRACE_TRIES [3] (a stalled strace run is repeated)
 #   TARGETS ["floor httpserver-nolog httpserver-log nginx nginx-log go-tutorial"]
 #   SCENARIOS ["keepalive pipeline close"]   SERVER_CPU [0]   CLIENT_CPU [1]
-#   BUILD_DIR [build-load]   RESULTS_JSON [bench/load/results/latest.json] (SVG beside it)
+#   BUILD_DIR [build-load]   RESULTS_JSON [bench/load/results/local/latest.json] (SVG beside it;
+#   untracked: bench/load/publish.py copies a run into the docs)
 #   INSTALL [1]: apt-get install what is missing   KEEP_TMP [0]: keep logs and raw output
 #   NICE [unset]: nice value for servers and wrk (e.g. -15 as root on a busy shared machine)
 #   REALTIME [0]: 1 runs servers and wrk SCHED_FIFO (chrt -f 10): takes the cores from others
@@ -42,6 +43,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 
 QUICK=${QUICK:-0}
+# SCENARIOS=all: round 1's and round 2's scenarios (scenarios/round2.sh), log-on targets,
+# 3 s per run: about 13 minutes; with QUICK=1 about 4.
+if [ "${SCENARIOS:-}" = all ]; then
+  SCENARIOS="keepalive pipeline close browser upload-1k upload-64k upload-64k-chunked large-64k
+large-1m many rate-max rate-50 rate-90 rate-90-ours"
+  SCENARIOS=$(echo $SCENARIOS)
+  ALL_TARGETS="floor httpserver-log nginx-log go-tutorial h2o-log"
+  DURATION=${DURATION:-3s}
+  STRACE_SCENARIOS=${STRACE_SCENARIOS:-"keepalive close browser"}
+fi
 if [ "$QUICK" = 1 ]; then
   DURATION=${DURATION:-2s}; ROUNDS=${ROUNDS:-1}; STRACE_DURATION=${STRACE_DURATION:-2s}
 fi
@@ -53,12 +64,13 @@ WARMUP=${WARMUP:-1s}
 STRACE=${STRACE:-1}
 STRACE_DURATION=${STRACE_DURATION:-3s}
 STRACE_TRIES=${STRACE_TRIES:-3}
-TARGETS=${TARGETS:-"floor httpserver-nolog httpserver-log nginx nginx-log go-tutorial"}
+TARGETS_GIVEN=${TARGETS:-}
+TARGETS=${TARGETS:-${ALL_TARGETS:-"floor httpserver-nolog httpserver-log nginx nginx-log go-tutorial"}}
 SCENARIOS=${SCENARIOS:-"keepalive pipeline close"}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-load}
-RESULTS_JSON=${RESULTS_JSON:-$HERE/results/latest.json}
+RESULTS_JSON=${RESULTS_JSON:-$HERE/results/local/latest.json}
 RESULTS_SVG=${RESULTS_SVG:-${RESULTS_JSON%.json}.svg}
 INSTALL=${INSTALL:-1}
 KEEP_TMP=${KEEP_TMP:-0}
@@ -134,6 +146,7 @@ if command -v apt-get >/dev/null 2>&1; then
   need_pkg strace strace
   need_pkg taskset util-linux
   need_pkg curl curl
+  need_pkg h2o h2o
   need_pkg meson meson
   need_pkg ninja ninja-build
   need_pkg pkg-config pkg-config
@@ -177,6 +190,7 @@ build() {
   ninja -C "$BUILD_DIR" src/httpserver >"$TMP/ninja-httpserver.log" 2>&1 ||
     { say "httpserver did not build:"; tail -20 "$TMP/ninja-httpserver.log" >&2; }
   ninja -C "$BUILD_DIR" bench/floor/floor >"$TMP/ninja-floor.log" 2>&1 || true
+  ninja -C "$BUILD_DIR" bench/bench_server >"$TMP/ninja-bench-server.log" 2>&1 || true
 }
 build
 if [ ! -x "$FLOOR_BIN" ] && command -v cc >/dev/null 2>&1; then
@@ -272,7 +286,7 @@ start_target() {
     httpserver-nolog)
       [ -x "$HS_BIN" ] || { say "skip $t: $HS_BIN missing"; return 1; }
       "${ON_SERVER_CPU[@]}" "$HS_BIN" --port "$port" --address 127.0.0.1 \
-        --log-format none 2>>"$log" &
+        --log-format none "${HS_EXTRA[@]}" 2>>"$log" &
       ;;
     httpserver-admin)
       # httpserver-nolog plus the admin listener, which turns on the request timing.
@@ -287,7 +301,7 @@ start_target() {
       [ "$t" = httpserver-log-noserver ] && name=(--server-name=)
       [ "$t" = httpserver-accesslog ] && name=(--access-log)
       "${ON_SERVER_CPU[@]}" "$HS_BIN" --port "$port" --address 127.0.0.1 \
-        --log-format text "${name[@]}" 2>>"$log" &
+        --log-format text "${name[@]}" "${HS_EXTRA[@]}" 2>>"$log" &
       ;;
     nginx|nginx-log)
       command -v nginx >/dev/null 2>&1 || { say "skip $t: nginx not installed"; return 1; }
@@ -309,7 +323,13 @@ start_target() {
       log=$TMP/$t.log
       PORT=$port "${ON_SERVER_CPU[@]}" "$GO_BIN" -addr "127.0.0.1:$port" 2>>"$log" &
       ;;
-    *) say "skip $t: unknown target"; return 1 ;;
+    *)
+      start_round2_target "$t" "$port" || {
+        [ $? = 1 ] && say "skip $t: unknown target"
+        return 1
+      }
+      log=$LOG_OF_NEW
+      ;;
   esac
   pid=$!
   track "$pid" "$t"
@@ -324,6 +344,10 @@ start_target() {
   say "started $t: pid $pid, 127.0.0.1:$port, CPU $SERVER_CPU, output $log"
 }
 
+# The scenarios and targets of round 2 (browser heads, uploads, large responses, many
+# connections, latency at fixed rates, h2o): see scenarios/round2.sh.
+. "$HERE/scenarios/round2.sh"
+
 ACTIVE=()
 for t in $TARGETS; do
   if start_target "$t"; then ACTIVE+=("$t"); fi
@@ -335,15 +359,16 @@ done
 run_wrk() {
   local t=$1 s=$2 d=$3 out=$4 url args guard pid
   url="http://127.0.0.1:${PORT[$t]}/"
+  WRK_ENV=()
   args=(-t1 "-c$CONNS" "-d$d" --latency --timeout 5s)
   case $s in
     keepalive) args+=(-s "$HERE/stats.lua" "$url") ;;
     pipeline) args+=(-s "$HERE/pipeline.lua" "$url" -- "$DEPTH") ;;
     close) args+=(-s "$HERE/stats.lua" -H 'Connection: close' "$url") ;;
-    *) die "unknown scenario $s" ;;
+    *) scenario_wrk_args "$t" "$s" || die "unknown scenario $s"; args+=("${WRK_ARGS[@]}") ;;
   esac
   guard=$(( $(seconds "$d") + 30 ))
-  WRK_CONNECTIONS=$CONNS WRK_PIPELINE=$DEPTH \
+  env "${WRK_ENV[@]}" WRK_CONNECTIONS=$CONNS WRK_PIPELINE=$DEPTH \
     timeout -k 5 "$guard" "${ON_CLIENT_CPU[@]}" wrk "${args[@]}" >"$out" 2>&1 &
   pid=$!
   track "$pid" wrk
@@ -371,25 +396,31 @@ STARTED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 say "warm-up: $WARMUP per target"
 for t in "${ACTIVE[@]}"; do run_wrk "$t" keepalive "$WARMUP" "$TMP/warmup-$t.txt"; done
 
-total=$(( ROUNDS * ${#ACTIVE[@]} * $(wc -w <<<"$SCENARIOS") ))
+total=0
+for s in $SCENARIOS; do
+  for t in "${ACTIVE[@]}"; do scenario_applies "$t" "$s" && total=$((total + ROUNDS)); done
+done
 n=0
 for r in $(seq "$ROUNDS"); do
   for s in $SCENARIOS; do
     for t in "${ACTIVE[@]}"; do
+      scenario_applies "$t" "$s" || continue
       n=$((n + 1))
       if ! alive "$t"; then say "[$n/$total] $t has exited: skipped"; continue; fi
       truncate_logs
       out=$TMP/r$r-$s-$t.txt
+      scenario_before "$t" "$s"
       c0=$(cpu_ticks "${PID[$t]}"); w0=$EPOCHREALTIME
       run_wrk "$t" "$s" "$DURATION" "$out"
       w1=$EPOCHREALTIME; c1=$(cpu_ticks "${PID[$t]}")
+      scenario_after "$t" "$s" "$out"
       j=$(grep -m1 '^WRKJSON ' "$out" | cut -c9-) || true
       if [ -z "$j" ]; then say "[$n/$total] $t $s: no result (see $out)"; KEEP_TMP=1; continue; fi
       lines=null  # log lines written during the run: proof that logging was on
       case $t in *-log|go-tutorial) sleep 0.05; lines=$(wc -l <"${LOGFILE[$t]}") ;; esac
-      printf '{"round":%d,"scenario":"%s","target":"%s","server_cpu_s":%s,"wall_s":%s,"log_lines":%s,"wrk":%s}\n' \
+      printf '{"round":%d,"scenario":"%s","target":"%s","server_cpu_s":%s,"wall_s":%s,"log_lines":%s,"wrk":%s,"extra":%s}\n' \
         "$r" "$s" "$t" "$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN{printf "%.3f",(b-a)/hz}')" \
-        "$(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%.3f",b-a}')" "$lines" "$j" >>"$RUNS"
+        "$(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%.3f",b-a}')" "$lines" "$j" "$EXTRA_JSON" >>"$RUNS"
       say "[$n/$total] round $r $s $t: $(tail -1 "$RUNS" | python3 -c '
 import json,sys; d=json.load(sys.stdin); w=d["wrk"]; rps=w["requests"]/(w["duration_us"]/1e6)
 print("%.0f req/s, server CPU %.2f, p99 %.2f ms%s" % (rps, d["server_cpu_s"]/d["wall_s"], w["p99_us"]/1000,
@@ -443,7 +474,9 @@ print(w.get("samples") or w["requests"] // w["pipeline"])')" -ge $(( 10 * CONNS 
 
 if [ "$STRACE" = 1 ] && command -v strace >/dev/null 2>&1; then
   for s in $SCENARIOS; do
+    strace_wanted "$s" || continue
     for t in "${ACTIVE[@]}"; do
+      scenario_applies "$t" "$s" || continue
       alive "$t" || continue
       truncate_logs
       for a in $(seq "$STRACE_TRIES"); do
@@ -462,6 +495,7 @@ versions() {
   echo "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
   command -v nginx >/dev/null && echo "nginx=$(nginx -v 2>&1 | sed 's#.*nginx/##')"
   command -v go >/dev/null && echo "go=$(go version | awk '{print $3}')"
+  command -v h2o >/dev/null && echo "h2o=$(h2o --version 2>/dev/null | awk 'NR==1{print $3}')"
   v=$(dpkg-query -W -f='${Version}' golang-github-sirupsen-logrus-dev 2>/dev/null) && echo "logrus=$v"
   v=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) && echo "httpserver_commit=$v"
   v=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l) && echo "httpserver_src_uncommitted_files=$v"
@@ -487,6 +521,8 @@ META=$TMP/meta.txt
   echo "loadavg_end=$LOAD_END"
   echo "targets=${ACTIVE[*]}"
   echo "scenarios=$SCENARIOS"
+  echo "many_idle=$MANY_IDLE"
+  echo "nofile=$(ulimit -n)"
 } >"$META"
 
 mkdir -p "$(dirname "$RESULTS_JSON")" "$(dirname "$RESULTS_SVG")"

@@ -60,6 +60,7 @@ void add(TrafficStats& sum, const TrafficStats& t) {
   sum.timeouts.idle += t.timeouts.idle;
   sum.timeouts.write += t.timeouts.write;
   sum.timeouts.linger += t.timeouts.linger;
+  sum.timeouts.response += t.timeouts.response;
 }
 
 // Seconds with the nanoseconds' nine digits: exact, where a double would round.
@@ -105,12 +106,12 @@ void traffic(std::string& out, const TrafficStats& t) {
   counter(out, "httpserver_sent_bytes_total", "Bytes written to client connections.",
           t.bytes_written);
   family(out, "httpserver_timeouts_total", "counter",
-         "Connections closed by a deadline, by kind: header, body, idle, write, linger.");
-  const std::pair<const char*, uint64_t> kinds[] = {{"header", t.timeouts.header},
-                                                    {"body", t.timeouts.body},
-                                                    {"idle", t.timeouts.idle},
-                                                    {"write", t.timeouts.write},
-                                                    {"linger", t.timeouts.linger}};
+         "Deadlines that passed, by kind: header, body, idle, write, linger (each closes "
+         "its connection), response (a deferred response answered 504).");
+  const std::pair<const char*, uint64_t> kinds[] = {
+      {"header", t.timeouts.header}, {"body", t.timeouts.body},
+      {"idle", t.timeouts.idle},     {"write", t.timeouts.write},
+      {"linger", t.timeouts.linger}, {"response", t.timeouts.response}};
   for (auto [kind, n] : kinds) {
     std::string labels = std::string("{kind=\"") + kind + "\"}";
     sample(out, "httpserver_timeouts_total", n, labels.c_str());

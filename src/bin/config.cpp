@@ -3,6 +3,7 @@
 #include <charconv>
 #include <optional>
 
+#include "flags.hpp"
 #include "token.hpp"
 
 namespace hs {
@@ -91,74 +92,6 @@ uint64_t parse_duration_ms(const std::string& text) {
   throw UsageError("'" + text + "' has an unknown duration unit (use ms, s, m or h)");
 }
 
-std::string usage() {
-  return R"(Usage: httpserver [flags]
-
-Serves HTTP/1.1: every path answers 200 with the --body text, and every request's URI
-is logged to stderr in logrus format.
-
-Flags (environment variable in brackets):
-  --port N                 TCP port to listen on (default 8080) [PORT]
-  --address A              numeric IPv4/IPv6 address or "localhost"
-                           (default: every address, IPv6 and IPv4)
-  --listen L               a socket to serve, instead of --address/--port; may be
-                           given more than once: HOST:PORT, [IPV6]:PORT, :PORT (every
-                           address) or unix:/PATH (a stale socket file is replaced,
-                           the file is removed on exit)
-  --unix-mode MODE         permissions of unix socket files, octal (default 0660)
-  --admin-address L        serve /livez, /readyz and /metrics (Prometheus) on a
-                           listener of their own, as --listen takes it (default: none)
-  --drain-delay D          on SIGTERM, answer /readyz 503 and keep serving for D before
-                           shutting down (default 0); a second SIGTERM, or SIGINT,
-                           starts the shutdown at once
-  --body TEXT              the response body (default "package main #14")
-  --root DIR               serve the files in DIR for every path instead of --body
-                           (nothing outside DIR; GET and HEAD, ranges, conditionals)
-  --index NAME             the file a directory answers with (default index.html;
-                           --index= for none)
-  --dir-listing            list a directory that has no index file (default: 403)
-  --cache-control VALUE    the Cache-Control field of every file (default: none)
-  --precompressed          send NAME.br or NAME.gz beside NAME to clients that
-                           accept br or gzip
-  --server-name NAME       the Server field of every response (default httpserver;
-                           --server-name= sends none)
-  --log-format F           text, json or none (default text) [LOG_FORMAT]
-  --quiet                  same as --log-format=none
-  --access-log             log one line per response (method, target, proto,
-                           status, bytes, duration_us, remote, request_id) in the
-                           --log-format (default: off, only the uri: line)
-  --request-id             answer every request with an X-Request-Id field: the
-                           request's own when sane, else one made up
-  --workers N              reactor threads, one listener each (default 1) [WORKERS]
-  --max-header-bytes SIZE  header section limit, 431 beyond (default 8KiB)
-  --max-target-bytes SIZE  request-target limit, 414 beyond (default 8KiB)
-  --max-body-bytes SIZE    request body limit, 413 beyond (default 1MiB)
-  --max-connections N      open connections; more get 503 (default 10000)
-  --max-requests-per-connection N
-                           requests answered on one connection; the last response
-                           says "Connection: close" (default 0: no limit)
-  --header-timeout D       first byte to end of request head, 408 beyond (default 10s)
-  --body-timeout D         time without progress receiving a request body, 408
-                           beyond (default 30s)
-  --idle-timeout D         keep-alive connection idle time (default 60s)
-  --write-timeout D        time without progress writing a response (default 30s)
-  --shutdown-timeout D     on SIGTERM/SIGINT, wait this long for requests in flight
-                           (default 10s)
-  --healthcheck            GET /livez from the --admin-address listener, or /healthz
-                           from the server on 127.0.0.1:PORT (or the first --listen
-                           socket); exit 0 on 2xx, 1 otherwise (for container health
-                           checks)
-  --version                print the version and exit
-  --help                   print this help and exit
-
-Started by systemd socket activation (LISTEN_PID, LISTEN_FDS), it serves the sockets it
-was given instead of binding any.
-
-SIZE: bytes, or with a unit: 512KiB, 1MiB (k, m, g also accepted).
-D: 500ms, 10s, 2m, 1h; a bare number is seconds.
-)";
-}
-
 Config parse_config(const std::vector<std::string>& args,
                     const std::map<std::string, std::string>& env) {
   Config config;
@@ -207,8 +140,11 @@ Config parse_config(const std::vector<std::string>& args,
     auto no_value = [&] {
       if (has_value) throw UsageError(flag + " takes no value");
     };
+    if (flag == "-h") flag = "--help";
+    // The flag table (flags.hpp) is the list of flags: --help and the man page show it.
+    if (!find_flag(flag)) throw UsageError("unknown flag " + args[i]);
     try {
-      if (flag == "--help" || flag == "-h") {
+      if (flag == "--help") {
         no_value();
         config.mode = Config::Mode::help;
       } else if (flag == "--version") {
@@ -299,10 +235,13 @@ Config parse_config(const std::vector<std::string>& args,
         limits.idle_timeout_ms = parse_duration_ms(take());
       } else if (flag == "--write-timeout") {
         limits.write_timeout_ms = parse_duration_ms(take());
+      } else if (flag == "--response-timeout") {
+        limits.response_timeout_ms = parse_duration_ms(take());
+        if (limits.response_timeout_ms == 0) throw UsageError("must be at least 1ms");
       } else if (flag == "--shutdown-timeout") {
         config.server.shutdown_timeout_ms = parse_duration_ms(take());
       } else {
-        throw UsageError("unknown flag " + args[i]);
+        throw std::logic_error("flags.cpp lists " + flag + " but parse_config does not parse it");
       }
     } catch (const UsageError& e) {
       std::string what = e.what();

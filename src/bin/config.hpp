@@ -1,5 +1,6 @@
 // Config: the httpserver binary's settings, read from its flags and environment.
 //
+// The flags themselves, with their defaults and descriptions, are listed in flags.cpp.
 // Flags win over the environment; the environment wins over the defaults. Each flag takes
 // "--name value" or "--name=value". Sizes take an optional unit (8KiB, 1MiB, 512k, 2m;
 // plain bytes otherwise) and durations one of ms, s, m, h (a bare number is seconds).
@@ -44,9 +45,6 @@ struct Config {
 // WORKERS are read). Throws UsageError.
 Config parse_config(const std::vector<std::string>& args,
                     const std::map<std::string, std::string>& env);
-
-// The --help text.
-std::string usage();
 
 // One --listen value: HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH. Throws UsageError.
 ListenerOptions parse_listen(const std::string& text);

@@ -32,6 +32,7 @@
 
 #include "admin.hpp"
 #include "config.hpp"
+#include "help.hpp"
 #include "socket_address.hpp"
 #include "unique_fd.hpp"
 

@@ -62,9 +62,12 @@ size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
   return 29;
 }
 
-std::string_view Request::origin_form() const noexcept {
+namespace {
+
+// The target past an absolute form's scheme and authority: where the path starts.
+std::string_view origin_form(std::string_view target) noexcept {
   // Absolute form "http://host/p?q": the path starts at the first '/' after "//".
-  std::string_view rest = target_;
+  std::string_view rest = target;
   if (!rest.empty() && rest.front() != '/') {
     auto scheme = rest.find("://");
     if (scheme != std::string_view::npos) {
@@ -75,10 +78,12 @@ std::string_view Request::origin_form() const noexcept {
   return rest;
 }
 
+}  // namespace
+
 std::string_view Request::path() const noexcept {
   // The path ends at the first '?' or '#' (a fragment is never sent, but never route on one
   // either).
-  std::string_view rest = origin_form();
+  std::string_view rest = origin_form(target_);
   size_t end = 0;
   while (end < rest.size() && rest[end] != '?' && rest[end] != '#') ++end;
   return rest.substr(0, end);
@@ -86,7 +91,7 @@ std::string_view Request::path() const noexcept {
 
 std::string_view Request::query() const noexcept {
   // What follows the first '?', wherever it is.
-  std::string_view rest = origin_form();
+  std::string_view rest = origin_form(target_);
   size_t mark = rest.find('?');
   return mark == std::string_view::npos ? std::string_view() : rest.substr(mark + 1);
 }
@@ -153,6 +158,7 @@ void Response::clear() noexcept {
   if (reader_) reader_.reset();
   if (file_) file_.reset();
   if (shared_body_) shared_body_.reset();
+  if (deferred_) deferred_.reset();
 }
 
 OpenFile::~OpenFile() {

@@ -40,6 +40,7 @@ class HS_LOCAL Server::Impl {
   void tick() noexcept;
   void expire(List& list, uint64_t now) noexcept;
   void free_retired() noexcept;
+  void run_woken() noexcept;
   void maybe_done() noexcept;
 
   std::vector<std::unique_ptr<Connection>> connections_;  // indexed by fd
@@ -68,22 +69,25 @@ size_t Server::connections() const noexcept { return impl_->count_; }
 ServerStats Server::stats() const noexcept { return impl_->stats(); }
 const ServerOptions& Server::options() const noexcept { return impl_->options_; }
 void Server::shutdown(std::function<void()> done) { impl_->shutdown(std::move(done)); }
-bool Server::shutting_down() const noexcept { return impl_->shared_.draining; }
+bool Server::shutting_down() const noexcept { return impl_->shared_.exchange.worker.draining; }
 
 Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Logger* error_log)
     : reactor_(reactor),
       options_(std::move(options)),
       shared_(reactor, options_.limits, std::move(handler), error_log, options_.server_name) {
   shared_.on_closed = [this](Connection& c) { closed(c); };
-  shared_.stream_body = options_.stream_body;
-  shared_.codec_rules.head_first = static_cast<bool>(shared_.stream_body);
-  shared_.time_requests = options_.time_requests || options_.access_log;
-  if (options_.access_log && error_log) shared_.access_log = error_log;
-  if (options_.access_log || options_.echo_request_id) shared_.ids = std::make_unique<RequestIds>();
-  shared_.echo_request_id = options_.echo_request_id;
+  shared_.exchange.settings.stream_body = options_.stream_body;
+  shared_.exchange.worker.codec_rules.head_first =
+      static_cast<bool>(shared_.exchange.settings.stream_body);
+  shared_.exchange.settings.time_requests = options_.time_requests || options_.access_log;
+  if (options_.access_log && error_log) shared_.exchange.settings.access_log = error_log;
+  if (options_.access_log || options_.echo_request_id)
+    shared_.exchange.worker.ids = std::make_unique<RequestIds>();
+  shared_.exchange.settings.echo_request_id = options_.echo_request_id;
   if (options_.echo_request_id) {
     // Before the handler, which may set its own.
-    shared_.handler = [next = std::move(shared_.handler)](const Request& q, Response& r) {
+    shared_.exchange.settings.handler = [next = std::move(shared_.exchange.settings.handler)](
+                                            const Request& q, Response& r) {
       r.set_header("X-Request-Id", q.request_id());
       next(q, r);
     };
@@ -101,7 +105,12 @@ Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Log
   add(options_.listen);
   for (auto& l : options_.also_listen) add(l);
   // Before each sleep: free the connections closed during this iteration.
-  before_sleep_ = reactor_.add_before_sleep([this] { free_retired(); });
+  // Before each sleep: the connections whose deferred response was sent (see
+  // ExchangeHost::wake_soon), then free the connections closed during this iteration.
+  before_sleep_ = reactor_.add_before_sleep([this] {
+    run_woken();
+    free_retired();
+  });
 }
 
 Server::Impl::~Impl() {
@@ -115,7 +124,7 @@ Server::Impl::~Impl() {
 
 ServerStats Server::Impl::stats() const noexcept {
   ServerStats s;
-  static_cast<ConnectionStats&>(s) = shared_.stats;
+  static_cast<ConnectionStats&>(s) = shared_.exchange.worker.stats;
   s.refused = refused_;
   for (auto& l : listeners_) s.shed += l->shed();
   s.connections = count_;
@@ -123,7 +132,7 @@ ServerStats Server::Impl::stats() const noexcept {
 }
 
 void Server::Impl::accept(UniqueFd fd) noexcept {
-  if (shared_.draining) return;  // closes fd
+  if (shared_.exchange.worker.draining) return;  // closes fd
   if (count_ >= options_.max_connections) return refuse(std::move(fd));
   size_t index = static_cast<size_t>(fd.get());
   try {
@@ -142,7 +151,7 @@ void Server::Impl::refuse(UniqueFd fd) noexcept {
   ++refused_;
   // An answer like any other (Date, Server), sent without reading the request: one try,
   // never blocking; the client may be gone already.
-  Response& response = shared_.response;
+  Response& response = shared_.exchange.scratch.response;
   response.clear();
   response.status = 503;
   try {
@@ -150,12 +159,15 @@ void Server::Impl::refuse(UniqueFd fd) noexcept {
     response.set_header("Retry-After", "1");
     response.body.assign("503 Service Unavailable\n");
     refusal_.clear();
-    serialize(response, {shared_.date.now(), shared_.server_name, "GET", true, false}, refusal_);
+    serialize(response,
+              {shared_.exchange.worker.date.now(), shared_.exchange.settings.server_name, "GET",
+               true, false},
+              refusal_);
   } catch (const std::bad_alloc&) {
     return;
   }
   ssize_t n = ::send(fd.get(), refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n > 0) shared_.stats.traffic.bytes_written += static_cast<uint64_t>(n);
+  if (n > 0) shared_.exchange.worker.stats.traffic.bytes_written += static_cast<uint64_t>(n);
 }
 
 void Server::Impl::closed(Connection& connection) noexcept {
@@ -167,6 +179,12 @@ void Server::Impl::closed(Connection& connection) noexcept {
 }
 
 void Server::Impl::free_retired() noexcept { retired_.clear(); }
+
+void Server::Impl::run_woken() noexcept {
+  // A round may wake others (a handler that sends another connection's deferred response).
+  for (size_t i = 0; i < shared_.woken.size(); ++i) shared_.woken[i]->run_woken();
+  shared_.woken.clear();
+}
 
 void Server::Impl::expire(List& list, uint64_t now) noexcept {
   while (ListLink* link = list.front()) {
@@ -183,6 +201,7 @@ void Server::Impl::tick() noexcept {
   expire(shared_.idle, now);
   expire(shared_.writing, now);
   expire(shared_.lingering, now);
+  expire(shared_.awaiting, now);
   if (count_ == 0 && tick_timer_ != 0) {
     reactor_.cancel_timer(tick_timer_);
     tick_timer_ = 0;
@@ -190,8 +209,8 @@ void Server::Impl::tick() noexcept {
 }
 
 void Server::Impl::shutdown(std::function<void()> done) {
-  if (shared_.draining) return;
-  shared_.draining = true;
+  if (shared_.exchange.worker.draining) return;
+  shared_.exchange.worker.draining = true;
   on_done_ = std::move(done);
   for (auto& l : listeners_) l->close();
   for (auto& c : connections_)
@@ -207,7 +226,7 @@ void Server::Impl::shutdown(std::function<void()> done) {
 }
 
 void Server::Impl::maybe_done() noexcept {
-  if (!shared_.draining || count_ != 0 || !on_done_) return;
+  if (!shared_.exchange.worker.draining || count_ != 0 || !on_done_) return;
   if (shutdown_timer_) {
     reactor_.cancel_timer(shutdown_timer_);
     shutdown_timer_ = 0;

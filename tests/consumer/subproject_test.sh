@@ -18,6 +18,10 @@ mkdir -p "$work/host/subprojects"
 cp "$source_root"/tests/consumer/subproject_host/{meson.build,main.cpp} "$work/host/"
 ln -s "$source_root" "$work/host/subprojects/httpserver"
 
+# Meson compiles through ccache when it is installed: paths in $work, which is new on every
+# run, are hashed relative to it, so a second run finds the first one's objects.
+export CCACHE_NOHASHDIR=1 CCACHE_BASEDIR=$work
+
 echo "== meson setup (subprojects/httpserver -> $source_root)"
 # --force-fallback-for: use the subproject even if an httpserver.pc is installed on this
 # machine. The library picks llhttp as it always does (system package, Debian's sources, wrap).

@@ -13,7 +13,9 @@
 # First finds out whether this environment can do it at all, and skips (exit 77, meson's SKIP)
 # with one line saying what is missing when not: root, namespaces (unshare), device nodes for
 # debootstrap (mknod; only while the base image is not cached), podman running a container. It
-# fails only when containers can run and ours does not work.
+# fails only when containers can run and ours does not work. Without the wraps' tarballs (the
+# wrap cache, subprojects/fill-packagecache.sh) it skips only the DEPS=wraps path and the arm64
+# image, says so in a "SKIP (part):" line, and builds and tests the DEPS=debian image instead.
 # Installs podman, runc, debootstrap, curl with apt-get when missing and makes the builder's base
 # image with debootstrap when it is not there (tests/container/make_base_image.sh; kept between
 # runs, like the dependency layers). Networking: builds use the host network only for the
@@ -250,12 +252,36 @@ cold=()
 copy=$work/tree
 mkdir -p "$copy"
 tar -C "$src" --exclude=./.git --exclude='./build*' -cf - . | tar -C "$copy" -xf -
-if ! bash "$copy/subprojects/fill-packagecache.sh" >"$work/fill.log" 2>&1; then
-    cat "$work/fill.log"
-    skip "the wraps' tarballs are not in the wrap cache (subprojects/fill-packagecache.sh): the default path cannot be built offline"
+# Without the wraps' tarballs the default path (DEPS=wraps, and the arm64 image built from it)
+# cannot be built offline: it is skipped and named as such, and the image under test is the
+# DEPS=debian one, built from Debian's packages, which needs no tarball.
+wraps=1
+if bash "$copy/subprojects/fill-packagecache.sh" >"$work/fill.log" 2>&1; then
+    pass "subprojects/packagecache filled ($(ls "$copy/subprojects/packagecache" | paste -sd' '))"
+else
+    wraps=0
+    wraps_why=$(grep -m 1 -E 'not in|sha256|no wrap cache' "$work/fill.log")
+    echo "SKIP (part): the DEPS=wraps path and the arm64 image: the wraps' tarballs are not in the wrap cache ($wraps_why); the image is built with DEPS=debian instead"
+    add_summary "skipped:" "DEPS=wraps path and arm64 image (no wrap tarballs)"
 fi
-pass "subprojects/packagecache filled ($(ls "$copy/subprojects/packagecache" | paste -sd' '))"
 
+# What a user of the image sees before running it: its size, health check, user and layers.
+check_image() {  # TAG
+    local size gz inspect
+    size=$(podman image inspect --format '{{.Size}}' "$1")
+    gz=$(podman save --format docker-archive "$1" 2>/dev/null | gzip -9 | wc -c)
+    info "image $1: $size bytes uncompressed, $gz bytes as a gzip'd archive"
+    add_summary "image size amd64 (uncompressed):" "$size bytes ($(awk -v b="$size" 'BEGIN { printf "%.2f MB", b / 1e6 }'))"
+    add_summary "image size amd64 (docker-archive, gzip -9):" "$gz bytes"
+    inspect=$(podman image inspect "$1")
+    if grep -q '"--healthcheck"' <<<"$inspect"; then pass "image has a HEALTHCHECK running httpserver --healthcheck"
+    else fail "image has no HEALTHCHECK (built without --format docker?)"; fi
+    if [ "$(podman image inspect --format '{{.Config.User}}' "$1")" = "65532:65532" ]; then pass "image USER 65532:65532"
+    else fail "image USER is '$(podman image inspect --format '{{.Config.User}}' "$1")'"; fi
+    if [ "$(podman image inspect --format '{{len .RootFS.Layers}}' "$1")" = 1 ]; then pass "image has a single layer (FROM scratch + binary)"
+    else fail "image has $(podman image inspect --format '{{len .RootFS.Layers}}' "$1") layers"; fi
+}
+if [ "$wraps" = 1 ]; then  # sections 3a-3e: the DEPS=wraps path
 # ---------------------------------------------------------------------------------------------
 section "3a. the dependency layers (DEPS=wraps, amd64): toolchain with the network, wraps without"
 # The toolchain comes from a Debian mirror; built (or found in the cache) with the host network,
@@ -330,18 +356,7 @@ else
     finish
 fi
 
-size=$(podman image inspect --format '{{.Size}}' "$tag")
-gz=$(podman save --format docker-archive "$tag" 2>/dev/null | gzip -9 | wc -c)
-info "image $tag: $size bytes uncompressed, $gz bytes as a gzip'd archive"
-add_summary "image size amd64 (uncompressed):" "$size bytes ($(awk -v b="$size" 'BEGIN { printf "%.2f MB", b / 1e6 }'))"
-add_summary "image size amd64 (docker-archive, gzip -9):" "$gz bytes"
-inspect=$(podman image inspect "$tag")
-if grep -q '"--healthcheck"' <<<"$inspect"; then pass "image has a HEALTHCHECK running httpserver --healthcheck"
-else fail "image has no HEALTHCHECK (built without --format docker?)"; fi
-if [ "$(podman image inspect --format '{{.Config.User}}' "$tag")" = "65532:65532" ]; then pass "image USER 65532:65532"
-else fail "image USER is '$(podman image inspect --format '{{.Config.User}}' "$tag")'"; fi
-if [ "$(podman image inspect --format '{{len .RootFS.Layers}}' "$tag")" = 1 ]; then pass "image has a single layer (FROM scratch + binary)"
-else fail "image has $(podman image inspect --format '{{len .RootFS.Layers}}' "$tag") layers"; fi
+check_image "$tag"
 
 # ---------------------------------------------------------------------------------------------
 if [ "${CONTAINER_TEST_ARM64:-1}" = 1 ]; then
@@ -444,7 +459,12 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-if [ "${CONTAINER_TEST_DEBIAN:-1}" = 1 ]; then
+fi  # wraps
+
+# Without the wraps, the DEPS=debian image is the one the run and stop checks below use.
+debian_tag=$tag_debian
+[ "$wraps" = 1 ] || debian_tag=$tag
+if [ "${CONTAINER_TEST_DEBIAN:-1}" = 1 ] || [ "$wraps" = 0 ]; then
     section "3f. DEPS=debian (amd64): the libraries from Debian's packages"
     # The same tree, its wrap and packagecache put back.
     tar -C "$src" -cf - subprojects/llhttp.wrap | tar -C "$copy" -xf -
@@ -453,18 +473,20 @@ if [ "${CONTAINER_TEST_DEBIAN:-1}" = 1 ]; then
     t0=$(now_ms)
     if build "$log4" "" "$copy" host --target deps "${cold[@]}" --build-arg DEPS=debian &&
        { anchor_cache debian amd64 "$log4"; d0_ms=$(( $(now_ms) - t0 )); t0=$(now_ms)
-         build "$log4" "$tag_debian" "$copy" none --build-arg DEPS=debian; }; then
+         build "$log4" "$debian_tag" "$copy" none --build-arg DEPS=debian; }; then
         d_ms=$(( $(now_ms) - t0 ))
         collect_ids "$log4"
         show_build "$log4"
-        pass "DEPS=debian image: deps stage $(secs "$d0_ms"), image $(secs "$d_ms") (network none), $(podman image inspect --format '{{.Size}}' "$tag_debian") bytes"
+        pass "DEPS=debian image: deps stage $(secs "$d0_ms"), image $(secs "$d_ms") (network none), $(podman image inspect --format '{{.Size}}' "$debian_tag") bytes"
         add_summary "deps stage, debian amd64:" "$(secs "$d0_ms")"
         add_summary "build after a source change, debian amd64:" "$(secs "$d_ms") (network none)"
     else
         collect_ids "$log4"
         tail -n 60 "$log4"
         fail "podman build --build-arg DEPS=debian"
+        [ "$wraps" = 1 ] || finish
     fi
+    [ "$wraps" = 1 ] || check_image "$tag"
 fi
 
 section "4. run"

@@ -9,14 +9,15 @@
 #             arm-linux-gnueabihf  binary and the unit and integration suites, run under
 #                                  qemu-user (suites cross-aarch64, cross-armhf)
 #
-# Then prints the figures README quotes: library and binary sizes, and the bytes an idle
+# Then prints the figures docs/boards.md describes: library and binary sizes, and the bytes an idle
 # keep-alive connection costs (bench/footprint/conns.py against the binary, under qemu-user
 # for a cross target).
 #
 # Skips (exit 77, one line saying what is missing) when the cross compiler or qemu-user is not
 # there and cannot be installed (apt-get, as root), or when the wraps' tarballs are neither in
-# the wrap cache nor downloadable. binfmt_misc is not needed: Meson runs every target program
-# through the cross file's exe_wrapper (qemu-ARCH-static -L /usr/TRIPLET).
+# the wrap cache nor downloadable (subprojects/wraps-available.sh: one try, no retries).
+# binfmt_misc is not needed: Meson runs every target program through the cross file's
+# exe_wrapper (qemu-ARCH-static -L /usr/TRIPLET).
 # Reruns are cheap: BUILD_DIR is kept (ninja rebuilds what changed), and compiles go through
 # ccache in /var/cache/httpserver-ct/ccache when ccache is installed (root), so that a fresh
 # build directory on the same machine compiles from the cache.
@@ -39,7 +40,15 @@ figure() { echo "FIGURE $arch: $*"; }
 t_start=$(now_ms)
 command -v ccache >/dev/null && [ -d "$cache_root/ccache" ] && CCACHE_DIR=$cache_root/ccache ccache -z >/dev/null 2>&1
 
-# --- 1. tools ------------------------------------------------------------------------------
+# --- 1. the wraps' tarballs, from the wrap cache (before any install: without them, nothing)
+# Asked once: where they can be neither copied nor downloaded, skip now rather than leave
+# Meson to retry its downloads for minutes before failing.
+if ! why=$(bash "$src/subprojects/wraps-available.sh"); then
+  echo "SKIP: $target is built from the wraps: $why"
+  exit 77
+fi
+
+# --- 2. tools ------------------------------------------------------------------------------
 need=()
 if [ "$target" != native-wraps ]; then
   command -v "$target-g++" >/dev/null || need+=("g++-$target")
@@ -65,11 +74,6 @@ fi
 if [ -n "$qemu" ] && ! "$qemu" --version >/dev/null 2>&1; then
   echo "SKIP: $qemu does not run here"
   exit 77
-fi
-
-# --- 2. the wraps' tarballs, from the wrap cache ---------------------------------------------
-if ! bash "$src/subprojects/fill-packagecache.sh"; then
-  echo "note: the wrap cache is incomplete: Meson will try to download what is missing"
 fi
 
 # ccache for every compiler, the cross compilers too: Meson puts ccache in front of the

@@ -57,8 +57,7 @@
 #include <httpserver/log.hpp>
 #include <httpserver/reactor.hpp>
 
-#include "codec_driver.hpp"
-#include "connection.hpp"
+#include "exchange_driver.hpp"
 
 namespace {
 
@@ -694,14 +693,14 @@ hs::Logger& error_log() {
 }
 
 // Fills `o` in place: its parsed responses hold views into its output.
-void run_once(Outcome& o, hs::ConnectionShared& shared, std::string_view input, bool split,
+void run_once(Outcome& o, hs::ExchangeShared& shared, std::string_view input, bool split,
               Pieces pieces) {
   Run run;
-  run.draining = shared.draining;
+  run.draining = shared.worker.draining;
   g_run = &run;
-  hs::ConnectionStats before = shared.stats;
+  hs::ConnectionStats before = shared.worker.stats;
   {
-    hs::test::CodecDriver conn(shared);
+    hs::test::ExchangeDriver conn(shared);
     std::string_view rest = input;
     while (!rest.empty()) {
       size_t n = split ? std::min(pieces.next(), rest.size()) : rest.size();
@@ -720,7 +719,7 @@ void run_once(Outcome& o, hs::ConnectionShared& shared, std::string_view input, 
   o.seen = std::move(run.seen);
   g_run = nullptr;
   error_log().flush();
-  check_run(o, before, shared.stats, shared.draining);
+  check_run(o, before, shared.worker.stats, shared.worker.draining);
   check_against_strict_reader(o.seen, input);
 }
 
@@ -843,22 +842,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hs::Limits limits = fuzz_limits();
   // One ConnectionShared for both runs, as one reactor's connections share it: the second run
   // gets the buffers the first gave back to the pool.
-  hs::ConnectionShared shared(
+  hs::ExchangeShared shared(
       reactor(), limits, [&limits](const hs::Request& q, hs::Response& r) { handle(q, r, limits); },
       &error_log(), std::string(kServerName));
-  shared.draining = (plan & 0xc0) == 0xc0;
+  shared.worker.draining = (plan & 0xc0) == 0xc0;
 
   Outcome whole, split, llhttp_only;
   run_once(whole, shared, input, false, pieces);
   run_once(split, shared, input, true, pieces);
-  shared.codec_rules.common_heads = false;
+  shared.worker.codec_rules.common_heads = false;
   run_once(llhttp_only, shared, input, false, pieces);
-  shared.codec_rules.common_heads = true;
+  shared.worker.codec_rules.common_heads = true;
   compare_paths(whole, llhttp_only, "llhttp only");
   Outcome head_first;
-  shared.codec_rules.head_first = true;
+  shared.worker.codec_rules.head_first = true;
   run_once(head_first, shared, input, false, pieces);
-  shared.codec_rules.head_first = false;
+  shared.worker.codec_rules.head_first = false;
   compare_paths(whole, head_first, "head first");
   // CONNECTION_FUZZ_VERBOSE=1 prints each input's unsplit responses: for writing seeds.
   static const bool verbose = std::getenv("CONNECTION_FUZZ_VERBOSE") != nullptr;

@@ -13,8 +13,7 @@
 
 #include <httpserver/reactor.hpp>
 
-#include "codec_driver.hpp"
-#include "connection.hpp"
+#include "exchange_driver.hpp"
 
 namespace hs::test {
 namespace {
@@ -261,7 +260,7 @@ struct Transcript {
 Transcript serve(std::string_view input, bool common_heads) {
   Reactor reactor;
   Transcript t;
-  ConnectionShared shared(
+  ExchangeShared shared(
       reactor, Limits{},
       [&t](const Request& q, Response& r) {
         t.seen += std::string(q.method()) + " " + std::string(q.target()) + " 1." +
@@ -272,9 +271,9 @@ Transcript serve(std::string_view input, bool common_heads) {
         r.body = std::string(q.target());
       },
       nullptr, "test");
-  shared.codec_rules.common_heads = common_heads;
+  shared.worker.codec_rules.common_heads = common_heads;
   {
-    test::CodecDriver connection(shared);
+    test::ExchangeDriver connection(shared);
     connection.receive(input);
     connection.receive_eof();
     t.closed = connection.closed();

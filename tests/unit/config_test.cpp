@@ -9,6 +9,8 @@
 
 #include <httpserver/version.hpp>
 
+#include "help.hpp"
+
 namespace hs {
 namespace {
 

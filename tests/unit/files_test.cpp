@@ -9,6 +9,7 @@
 #include <httpserver/files.hpp>
 
 #include "file_tree.hpp"
+#include "message_access.hpp"
 
 namespace hs {
 namespace {
@@ -45,7 +46,7 @@ class FilesTest : public ::testing::Test {
   Response get(const Handler& h, std::string_view target, std::vector<Header> fields = {},
                std::string_view method = "GET") {
     Request q;
-    q.set(method, target, 1, 1, fields, "", true);
+    RequestAccess::set(q, method, target, 1, 1, fields, "", true);
     Response r;
     h(q, r);
     return r;
@@ -106,6 +107,11 @@ TEST_F(FilesTest, RangesGet206Or416AndIfRangeDecides) {
   EXPECT_EQ(r.status, 206);
   EXPECT_EQ(r.header("Content-Range"), "bytes 10-19/1000");
   EXPECT_TRUE(r.sends_file());
+  EXPECT_EQ(ResponseAccess::file_offset(r), 10u);
+  EXPECT_EQ(r.content_length(), 10u);
+  Response whole = get(h, "/data.bin");
+  EXPECT_EQ(ResponseAccess::file_offset(whole), 0u);
+  EXPECT_EQ(whole.content_length(), 1000u);
   EXPECT_EQ(get(h, "/data.bin", {{"Range", "bytes=-100"}}).header("Content-Range"),
             "bytes 900-999/1000");
   EXPECT_EQ(get(h, "/data.bin", {{"Range", "bytes=990-"}}).header("Content-Range"),
@@ -138,6 +144,9 @@ TEST_F(FilesTest, FilesOverFourGibibytesAreServedByRange) {
   Response r = get(h, "/big.img", {{"Range", "bytes=4294967296-4294967305"}}, "HEAD");
   EXPECT_EQ(r.status, 206);
   EXPECT_EQ(r.header("Content-Range"), "bytes 4294967296-4294967305/5368709120");
+  EXPECT_EQ(ResponseAccess::file_offset(r), 4294967296u);
+  EXPECT_EQ(r.content_length(), 10u);
+  EXPECT_EQ(get(h, "/big.img", {}, "HEAD").content_length(), 5368709120u);
   EXPECT_EQ(get(h, "/big.img", {{"Range", "bytes=-1"}}, "HEAD").header("Content-Range"),
             "bytes 5368709119-5368709119/5368709120");
 }

@@ -9,6 +9,7 @@
 
 #include <httpserver/http.hpp>
 
+#include "message_access.hpp"
 #include "serialize.hpp"
 
 namespace hs {
@@ -341,7 +342,7 @@ TEST(Response, ClearKeepsCapacitySoRefillingDoesNotAllocate) {
 
 Request make_request(std::string_view target, std::span<const Header> headers = {}) {
   Request q;
-  q.set("GET", target, 1, 1, headers, "", true);
+  hs::RequestAccess::set(q, "GET", target, 1, 1, headers, "", true);
   return q;
 }
 
@@ -369,9 +370,10 @@ TEST(Request, KeepsEverythingAfterTheFirstQuestionMarkInTheQuery) {
 
 TEST(Request, ReadsPathAndQueryOfTheTargetItHoldsNow) {
   Request q;
-  q.set("GET", "/first?one", 1, 1, {}, "", true);
+  hs::RequestAccess::set(q, "GET", "/first?one", 1, 1, {}, "", true);
   EXPECT_EQ(q.path(), "/first");
-  q.set("GET", "/second#frag?not", 1, 1, {}, "", true);  // reused, as the connection does
+  hs::RequestAccess::set(q, "GET", "/second#frag?not", 1, 1, {}, "",
+                         true);  // reused, as the connection does
   EXPECT_EQ(q.path(), "/second");
   EXPECT_EQ(q.query(), "not");
 }
@@ -394,7 +396,7 @@ TEST(Request, GivesAnAbsoluteFormWithoutAPathTheRootPath) {
 
 TEST(Request, KeepsTheAsteriskFormAsItsPath) {
   Request q;
-  q.set("OPTIONS", "*", 1, 1, {}, "", true);
+  hs::RequestAccess::set(q, "OPTIONS", "*", 1, 1, {}, "", true);
   EXPECT_EQ(q.target(), "*");
   EXPECT_EQ(q.path(), "*");
   EXPECT_EQ(q.query(), "");
@@ -402,7 +404,7 @@ TEST(Request, KeepsTheAsteriskFormAsItsPath) {
 
 TEST(Request, ReportsMethodVersionBodyAndKeepAliveAsSet) {
   Request q;
-  q.set("POST", "/x", 1, 0, {}, "payload", false);
+  hs::RequestAccess::set(q, "POST", "/x", 1, 0, {}, "payload", false);
   EXPECT_EQ(q.method(), "POST");
   EXPECT_EQ(q.version_major(), 1);
   EXPECT_EQ(q.version_minor(), 0);

@@ -8,6 +8,8 @@
 #include <httpserver/log.hpp>
 #include <httpserver/middleware.hpp>
 
+#include "message_access.hpp"
+
 namespace hs {
 namespace {
 
@@ -24,7 +26,7 @@ Middleware tracer(std::vector<std::string>& trace, std::string name) {
 
 Request get(std::string_view target) {
   Request q;
-  q.set("GET", target, 1, 1, {}, "", true);
+  hs::RequestAccess::set(q, "GET", target, 1, 1, {}, "", true);
   return q;
 }
 
@@ -192,7 +194,7 @@ TEST(Middleware, TextAnswersTheSameForEveryPathAndMethod) {
   for (auto [method, target] :
        {std::pair{"GET", "/"}, std::pair{"POST", "/a/b?c"}, std::pair{"DELETE", "*"}}) {
     Request q;
-    q.set(method, target, 1, 1, {}, "ignored body", true);
+    hs::RequestAccess::set(q, method, target, 1, 1, {}, "ignored body", true);
     Response r;
     h(q, r);
     EXPECT_EQ(r.status, 200) << method << " " << target;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "message_access.hpp"
 #include "serialize.hpp"
 
 namespace hs::static_files {
@@ -90,7 +91,7 @@ TEST(Validators, EvaluatesPreconditionsInTheRfcsOrder) {
   };
   for (const Conditional& c : cases) {
     Request r;
-    r.set("GET", "/f", 1, 1, c.fields, "", true);
+    hs::RequestAccess::set(r, "GET", "/f", 1, 1, c.fields, "", true);
     std::string what;
     for (auto& f : c.fields) what += std::string(f.name) + ": " + std::string(f.value) + "; ";
     EXPECT_EQ(evaluate_preconditions(r, v), c.expected) << what;
@@ -102,11 +103,11 @@ TEST(Validators, IfRangeNeedsAStrongTagOrTheExactDate) {
   auto holds = [&](std::string_view value) {
     Header h{"If-Range", value};
     Request r;
-    r.set("GET", "/f", 1, 1, {&h, 1}, "", true);
+    hs::RequestAccess::set(r, "GET", "/f", 1, 1, {&h, 1}, "", true);
     return if_range_holds(r, v);
   };
   Request none;
-  none.set("GET", "/f", 1, 1, {}, "", true);
+  hs::RequestAccess::set(none, "GET", "/f", 1, 1, {}, "", true);
   EXPECT_TRUE(if_range_holds(none, v));
   EXPECT_TRUE(holds("\"abc-1\""));
   EXPECT_FALSE(holds("W/\"abc-1\""));

@@ -68,27 +68,9 @@ class HS_API Request {
   // ASCII, else one the server made up (32 hex digits, unique across workers and restarts).
   // Valid until the handler returns, as the other views.
   std::string_view request_id() const noexcept { return request_id_; }
-  // Set by the connection before the handler runs; set() leaves it alone.
-  void set_request_id(std::string_view id) noexcept { request_id_ = id; }
-
-  // Filled in by the connection that parsed the request (and by tests).
-  void set(std::string_view method, std::string_view target, int major, int minor,
-           std::span<const Header> headers, std::string_view body, bool keep_alive) noexcept {
-    method_ = method;
-    target_ = target;
-    version_major_ = major;
-    version_minor_ = minor;
-    headers_ = headers.data();
-    header_count_ = headers.size();
-    body_ = body;
-    keep_alive_ = keep_alive;
-    body_pending_ = false;
-  }
-  void set_body_pending(bool pending) noexcept { body_pending_ = pending; }
 
  private:
-  // The target past an absolute form's scheme and authority: where the path starts.
-  std::string_view origin_form() const noexcept;
+  friend struct RequestAccess;  // the server fills it in (src/lib/message_access.hpp)
 
   std::string_view method_, target_, body_, request_id_;
   const Header* headers_ = nullptr;
@@ -165,7 +147,7 @@ class HS_API BodyReader {
   std::function<void()> resumer() const { return resume_; }
 
  private:
-  friend class Connection;  // the server's, which sets resume_ before the first data()
+  friend struct ResponseAccess;  // the server sets resume_ before the first data()
   std::function<void()> resume_;
 };
 
@@ -185,6 +167,39 @@ class HS_API OpenFile {
 };
 
 struct ResponseContext;
+struct DeferredState;
+class Response;
+
+// A response that a handler answers later: Response::defer() in the handler, which then
+// returns; fill response() as a handler fills its own (status, fields, body, stream(),
+// send_file()) and call send(). The request's connection waits meanwhile, and requests
+// pipelined behind it wait in turn, so responses still leave in request order.
+//
+// send() and the destructor run on the reactor's thread: from another thread, move the handle
+// into a function given to Reactor::post. A handle destroyed unsent answers 500. A deferred
+// response not sent within Limits::response_timeout_ms is answered 504 by the server; after
+// that, or once the client has gone, pending() is false and send() does nothing.
+class HS_API Deferred {
+ public:
+  Deferred() noexcept = default;
+  Deferred(Deferred&& other) noexcept = default;
+  Deferred& operator=(Deferred&& other) noexcept;
+  ~Deferred();
+
+  // The response to fill; valid while this handle holds a deferred response.
+  Response& response() noexcept;
+  // Sends response() now (or as soon as the responses ahead of it are out).
+  void send() noexcept;
+  // Whether the server still waits for this response: false once sent, answered by the
+  // server (timeout) or once the connection is gone.
+  bool pending() const noexcept;
+
+ private:
+  friend class Response;
+  explicit Deferred(std::shared_ptr<DeferredState> state) noexcept : state_(std::move(state)) {}
+
+  std::shared_ptr<DeferredState> state_;
+};
 
 class HS_API Response {
  public:
@@ -195,7 +210,6 @@ class HS_API Response {
   // connection on HTTP/1.0. Requests pipelined behind this one wait until the stream ends.
   void stream(BodyProducer producer) { producer_ = std::move(producer); }
   bool streaming() const noexcept { return static_cast<bool>(producer_); }
-  BodyProducer take_producer() noexcept { return std::move(producer_); }
   // Hands the connection to `take` once this response has been sent, and forgets it: no
   // deadline, no close, nothing more read or written by the server (a WebSocket library
   // answers 101 Switching Protocols with the Upgrade field it sets, then speaks its protocol).
@@ -204,7 +218,6 @@ class HS_API Response {
   // sent, `take` is not called. If it throws, the descriptor is closed.
   void take_over(TakeOver take) { take_over_ = std::move(take); }
   bool taking_over() const noexcept { return static_cast<bool>(take_over_); }
-  TakeOver release_take_over() noexcept { return std::move(take_over_); }
   // Reads the body of a request that is still to come (Request::body_pending()) through
   // `reader`, which answers once it is complete (BodyReader::end()); what the handler set here
   // besides is discarded. A 100 Continue the client waits for is sent now. A handler that runs
@@ -212,7 +225,6 @@ class HS_API Response {
   // connection closes after the response.
   void read_body(std::shared_ptr<BodyReader> reader) { reader_ = std::move(reader); }
   bool reads_body() const noexcept { return static_cast<bool>(reader_); }
-  std::shared_ptr<BodyReader> release_reader() noexcept { return std::move(reader_); }
 
   // The body is `length` bytes of `file` from `offset`, sent with sendfile(2) straight from the
   // page cache after the head (never copied into the output buffer); Content-Length is
@@ -241,6 +253,11 @@ class HS_API Response {
   uint64_t content_length() const noexcept {
     return body_elsewhere() ? extern_length_ : body.size();
   }
+
+  // Answers later: returns the handle through which the response is sent once ready (see
+  // Deferred). What the handler set on this Response is discarded. In a handler only.
+  Deferred defer();
+  bool deferred() const noexcept { return static_cast<bool>(deferred_); }
 
   // Sets a field, replacing an earlier one of the same name. Date, Server, Content-Length,
   // Transfer-Encoding and Connection are the server's: set here they are ignored, except
@@ -294,6 +311,7 @@ class HS_API Response {
   std::shared_ptr<BodyReader> reader_;
   std::shared_ptr<const OpenFile> file_;
   std::shared_ptr<const std::string> shared_body_;
+  std::shared_ptr<DeferredState> deferred_;
   uint64_t file_offset_ = 0;
   uint64_t extern_length_ = 0;
   mutable CacheSlot cache_;

@@ -51,9 +51,11 @@ struct Limits {
   // reason: a body, unlike a head, may be large and cross a slow link; a client that sends
   // nothing for this long is gone or holding the connection.
   uint64_t body_timeout_ms = 30'000;
-  uint64_t idle_timeout_ms = 60'000;     // between requests on a kept-alive connection
-  uint64_t write_timeout_ms = 30'000;    // without progress writing a response
-  uint64_t linger_timeout_ms = 2'000;    // discarding input after an error response
+  uint64_t idle_timeout_ms = 60'000;   // between requests on a kept-alive connection
+  uint64_t write_timeout_ms = 30'000;  // without progress writing a response
+  uint64_t linger_timeout_ms = 2'000;  // discarding input after an error response
+  // A deferred response (Response::defer) not sent within this is answered 504 by the server.
+  uint64_t response_timeout_ms = 60'000;
   size_t read_buffer_bytes = 4 * 1024;   // first read buffer; grows for large heads and bodies
   size_t output_high_water = 64 * 1024;  // stop reading requests while this much is unsent
   // Requests answered on one connection: the response to the last says "Connection: close"
@@ -119,11 +121,12 @@ struct TrafficStats {
   uint64_t bytes_written = 0;  // to clients' sockets, refused connections' 503 included
   // Connections closed by a deadline, by the deadline (Limits' *_timeout_ms).
   struct Timeouts {
-    uint64_t header = 0;  // a request head incomplete, or none begun on a new connection
-    uint64_t body = 0;    // no progress receiving a request body
-    uint64_t idle = 0;    // kept alive with no request
-    uint64_t write = 0;   // no progress sending a response
-    uint64_t linger = 0;  // discarding input after an error response
+    uint64_t header = 0;    // a request head incomplete, or none begun on a new connection
+    uint64_t body = 0;      // no progress receiving a request body
+    uint64_t idle = 0;      // kept alive with no request
+    uint64_t write = 0;     // no progress sending a response
+    uint64_t linger = 0;    // discarding input after an error response
+    uint64_t response = 0;  // a deferred response not sent in time (answered 504)
   } timeouts;
 };
 
