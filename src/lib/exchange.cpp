@@ -80,6 +80,7 @@ ExchangeWorker::ExchangeWorker(Reactor& r, const Limits& l)
   codec_rules.max_chunk_line_bytes = l.max_chunk_line_bytes;
   codec_rules.max_chunk_extension_bytes = l.max_chunk_extension_bytes;
   free_codecs.reserve(kMaxFree);
+  free_timers.reserve(kMaxFree);
 }
 
 ExchangeShared::ExchangeShared(Reactor& reactor, const Limits& limits, Handler handler,
@@ -113,7 +114,7 @@ std::span<char> Exchange::read_room() noexcept {
 
 void Exchange::received(size_t n, uint64_t now_ns, bool filled) noexcept {
   in_->length += n;
-  if (shared_.settings.time_requests) timer_.read_at(now_ns);
+  if (shared_.settings.time_requests) timer_->read_at(now_ns);
   // A body read as it arrives, from a client that fills every read: larger reads, fewer
   // calls. The buffer doubles up to 64 KiB, once per upload; the pool does not keep it.
   if (upload_ && filled) in_->grow(kUploadReadBytes);
@@ -329,7 +330,7 @@ void Exchange::finish_upload(bool stopped) noexcept {
   if (a.outcome == Answer::Outcome::deferred) {
     // Counted, timed and logged when it is sent, by the upload's method: the scratch request
     // is another request's by now.
-    if (shared_.settings.time_requests) timer_.answered(ResponseTimer::kOpen);
+    if (shared_.settings.time_requests) timer_->answered(ResponseTimer::kOpen);
     std::string_view method = upload->method;
     return defer(method, id, stopped,
                  shared_.settings.access_log ? std::move(upload->access) : nullptr);
@@ -337,7 +338,7 @@ void Exchange::finish_upload(bool stopped) noexcept {
   if (a.outcome != Answer::Outcome::no_memory) {
     count_response(shared_.worker.stats.traffic, upload->method, response.status);
     if (shared_.settings.time_requests)
-      timer_.answered(a.streams || a.tail ? ResponseTimer::kOpen : out_.size());
+      timer_->answered(a.streams || a.tail ? ResponseTimer::kOpen : out_.size());
     if (shared_.settings.access_log && upload->access) [[unlikely]]
       access_body_answered(a, std::move(upload->access));
   }
@@ -399,7 +400,7 @@ void Exchange::pump() noexcept {
 
 void Exchange::finish_stream() noexcept {
   bool chunked = stream_->chunked;
-  if (shared_.settings.time_requests) timer_.ended(out_.size());
+  if (shared_.settings.time_requests) timer_->ended(out_.size());
   if (pending_access_) access_open_ended(stream_->bytes);
   stream_->exchange = nullptr;
   stream_.reset();
@@ -447,7 +448,7 @@ void Exchange::start_tail(Response& response) noexcept {
 
 void Exchange::finish_tail() noexcept {
   std::unique_ptr<OutputTail> tail = std::move(tail_);
-  if (shared_.settings.time_requests) timer_.ended(out_.size());
+  if (shared_.settings.time_requests) timer_->ended(out_.size());
   tail->clear();
   auto& free_tails = shared_.worker.free_tails;
   if (free_tails.size() < kMaxFree) {
@@ -467,8 +468,8 @@ void Exchange::sent(size_t n, uint64_t tail_bytes, uint64_t now_ns) noexcept {
     tail_->left -= tail_bytes;
     if (tail_->left == 0 && out_sent_ == out_.size()) finish_tail();
   }
-  if (shared_.settings.time_requests && (n != 0 || tail_bytes != 0) && timer_.completes(out_sent_))
-    timer_.sent(out_sent_, now_ns, shared_.worker.stats.traffic);
+  if (shared_.settings.time_requests && (n != 0 || tail_bytes != 0) && timer_->completes(out_sent_))
+    timer_->sent(out_sent_, now_ns, shared_.worker.stats.traffic);
   if (out_sent_ == out_.size() && !tail_) {
     out_.clear();
     out_sent_ = 0;
@@ -545,7 +546,6 @@ std::string_view Exchange::unparsed() const noexcept {
 
 void Exchange::close() noexcept {
   abort_upload(0);
-  timer_.forget();
   take_.reset();  // a response that was to hand over, never sent: the client is gone
   if (tail_) tail_.reset();
   if (stream_) {
@@ -592,6 +592,15 @@ void Exchange::take_buffers() {
     codec_ = std::move(free_codecs.back());
     free_codecs.pop_back();
   }
+  if (shared_.settings.time_requests && !timer_) {
+    auto& free_timers = shared_.worker.free_timers;
+    if (free_timers.empty()) {
+      timer_ = std::make_unique<ResponseTimer>();
+    } else {
+      timer_ = std::move(free_timers.back());
+      free_timers.pop_back();
+    }
+  }
 }
 
 void Exchange::release_buffers() noexcept {
@@ -606,6 +615,12 @@ void Exchange::release_buffers() noexcept {
   if (out_.capacity() >= 64 && out_sent_ == out_.size()) {
     shared_.worker.pool.put_output(out_);
     out_sent_ = 0;
+  }
+  if (timer_) {
+    timer_->forget();
+    auto& free_timers = shared_.worker.free_timers;
+    if (free_timers.size() < kMaxFree) free_timers.push_back(std::move(timer_));  // reserved
+    timer_.reset();
   }
 }
 

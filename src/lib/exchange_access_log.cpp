@@ -48,7 +48,7 @@ std::unique_ptr<PendingAccess> Exchange::pending_access_of(const Request& q) noe
 void Exchange::access_body_answered(const Answer& a, std::unique_ptr<PendingAccess> p) noexcept {
   p->status = shared_.scratch.response.status;
   p->head_bytes = out_.size() - shared_.scratch.answer_from;
-  p->start_ns = timer_.last_read_ns();
+  p->start_ns = read_ns();
   if (a.streams) {
     pending_access_ = std::move(p);
     return;
@@ -80,7 +80,7 @@ void Exchange::access_answered(const Answer& a) noexcept {
     if (auto p = pending_access_of(q)) {
       p->status = r.status;
       p->head_bytes = head_bytes;
-      p->start_ns = timer_.last_read_ns();
+      p->start_ns = read_ns();
       pending_access_ = std::move(p);
     }
     return;

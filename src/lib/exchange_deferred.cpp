@@ -23,7 +23,7 @@ void Exchange::defer(std::string_view method, std::string_view request_id, bool 
     return fail_handler();
   }
   if (access) {
-    access->start_ns = timer_.last_read_ns();
+    access->start_ns = read_ns();
     pending_access_ = std::move(access);
   }
   if (waiting_->state->sent) send_deferred();
@@ -46,7 +46,7 @@ void Exchange::send_deferred() noexcept {
                              waiting->body_unread, waiting->request_id, out_);
   if (a.outcome != Answer::Outcome::no_memory) {
     count_response(shared_.worker.stats.traffic, waiting->method, response.status);
-    if (shared_.settings.time_requests && !a.streams && !a.tail) timer_.ended(out_.size());
+    if (shared_.settings.time_requests && !a.streams && !a.tail) timer_->ended(out_.size());
     if (pending_access_ && !a.streams) {
       uint64_t bytes = out_.size() - from + (a.tail ? response.content_length() : 0);
       std::unique_ptr<PendingAccess> p = std::move(pending_access_);

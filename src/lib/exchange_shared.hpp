@@ -25,6 +25,7 @@
 #include "request_codec.hpp"
 #include "request_id.hpp"
 #include "serialize.hpp"
+#include "traffic.hpp"
 
 namespace hs {
 
@@ -49,6 +50,8 @@ struct ExchangeWorker {
   // Codecs not in use. An exchange holds one only while it holds a read buffer, so an idle
   // connection costs no parser state; nor does a warm server allocate one per request.
   std::vector<std::unique_ptr<RequestCodec>> free_codecs;
+  // Request timers not in use (settings.time_requests), held with the read buffers.
+  std::vector<std::unique_ptr<ResponseTimer>> free_timers;
   // Tails not in use (bodies sent from where they lie): no allocation per file response.
   std::vector<std::unique_ptr<OutputTail>> free_tails;
   ConnectionStats stats;
