@@ -182,6 +182,22 @@ Config parse_config(const std::vector<std::string>& args,
         unix_mode = static_cast<uint32_t>(std::stoul(value, nullptr, 8));
       } else if (flag == "--body") {
         config.body = take();
+      } else if (flag == "--root") {
+        config.root = take();
+        if (value.empty()) throw UsageError("needs a directory");
+      } else if (flag == "--index") {
+        config.files.index = take();
+        if (value.find('/') != std::string::npos) throw UsageError("must be a file name, no '/'");
+      } else if (flag == "--dir-listing") {
+        no_value();
+        config.files.list_directories = true;
+      } else if (flag == "--cache-control") {
+        config.files.cache_control = take();
+        for (char c : value)  // printed into responses: no CR or LF
+          if (!is_field_byte(c)) throw UsageError("must be printable text");
+      } else if (flag == "--precompressed") {
+        no_value();
+        config.files.precompressed = true;
       } else if (flag == "--server-name") {
         config.server.server_name = take();
         // Printed into every response head: a CR or LF here would be a header injection.

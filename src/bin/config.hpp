@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <httpserver/files.hpp>
 #include <httpserver/log.hpp>
 #include <httpserver/server.hpp>
 
@@ -35,6 +36,9 @@ struct Config {
   // --drain-delay: from SIGTERM to the start of the graceful shutdown, /readyz says 503 and
   // requests are served as before, so a load balancer has time to stop sending.
   uint64_t drain_delay_ms = 0;
+  // --root: serve this directory for every path (hs::files) instead of the --body text.
+  std::string root;
+  FileOptions files;  // --index, --dir-listing, --cache-control, --precompressed
 };
 
 // Parses argv (without argv[0]) with `env` (name -> value; only PORT, LOG_FORMAT and

@@ -6,8 +6,8 @@ namespace hs {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> kTopics = {
-    "Listening", "Responses", "Logging", "Limits", "Timeouts", "Operations", "Program",
+constexpr std::array<std::string_view, 8> kTopics = {
+    "Listening", "Responses", "Files", "Logging", "Limits", "Timeouts", "Operations", "Program",
 };
 
 // Descriptions are written once, for both outputs: plain sentences, flags and values as
@@ -32,6 +32,17 @@ constexpr Flag kFlags[] = {
     {"--request-id", "", "", "", "off", "Responses",
      "answer every request with an X-Request-Id field: the request's own when it is sane, "
      "else a new one"},
+    // Files
+    {"--root", "DIR", "", "", "none (every path answers with --body)", "Files",
+     "serve the files beneath DIR for every path (GET and HEAD, ranges, conditionals); "
+     "nothing outside DIR"},
+    {"--index", "NAME", "", "index.html", "", "Files",
+     "the file a directory answers with; --index= for none"},
+    {"--dir-listing", "", "", "", "off (403)", "Files", "list a directory that has no index file"},
+    {"--cache-control", "VALUE", "", "", "none", "Files",
+     "the Cache-Control field of every file response"},
+    {"--precompressed", "", "", "", "off", "Files",
+     "send NAME.br or NAME.gz instead of NAME to clients that accept br or gzip"},
     // Logging
     {"--log-format", "F", "LOG_FORMAT", "text", "", "Logging",
      "text (logrus-style key=value), json or none"},

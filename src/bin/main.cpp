@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include <httpserver/files.hpp>
 #include <httpserver/log.hpp>
 #include <httpserver/middleware.hpp>
 #include <httpserver/reactor.hpp>
@@ -121,8 +122,9 @@ struct Worker {
     for (auto& l : options.also_listen) l.reuse_port = reuse_port;
     std::vector<hs::Middleware> middlewares;
     if (logger.enabled()) middlewares.push_back(hs::logging(logger));
-    server = std::make_unique<hs::Server>(reactor, options,
-                                          hs::chain(middlewares, hs::text(config.body)), &logger);
+    hs::Handler root =
+        config.root.empty() ? hs::text(config.body) : hs::files(config.root, config.files);
+    server = std::make_unique<hs::Server>(reactor, options, hs::chain(middlewares, root), &logger);
   }
   void stop() {
     server->shutdown([this] { reactor.stop(); });

@@ -9,13 +9,6 @@ namespace hs {
 
 namespace {
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
 
 }  // namespace
@@ -60,7 +53,7 @@ ChunkedDecoder::Result ChunkedDecoder::decode(char* data, size_t& in, size_t end
     switch (state_) {
       case State::size_first:
       case State::size: {
-        int v = hex_value(c);
+        int v = hex_digit_value(c);
         if (v >= 0) {
           if (size_ != 0 || v != 0) {
             if (++digits_ > 16) return Result::bad;  // no 64-bit number: not a size

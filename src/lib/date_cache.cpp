@@ -6,8 +6,6 @@
 
 namespace hs {
 
-namespace {
-
 // IMF-fixdate by hand: strftime's %a and %b follow the locale a host may have set.
 size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
   static constexpr char kDays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -37,8 +35,6 @@ size_t format_imf_fixdate(std::time_t t, char* out) noexcept {
   std::memcpy(out + 25, " GMT", 4);
   return 29;
 }
-
-}  // namespace
 
 std::string_view DateCache::now() noexcept {
   std::time_t t = std::time(nullptr);  // vDSO: no system call

@@ -10,6 +10,10 @@
 
 namespace hs {
 
+// Writes `t` (seconds since the epoch) as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT",
+// into `out` (at least 29 bytes); returns its length, 29.
+size_t format_imf_fixdate(std::time_t t, char* out) noexcept;
+
 // The Date header's value in IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), formatted at
 // most once a second. One per thread (a reactor's), not shared.
 class DateCache {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -190,6 +191,13 @@ void Listener::on_io(uint32_t) noexcept {
   for (int i = 0; i < kMaxAcceptsPerWakeup && fd_; ++i) {
     int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (client >= 0) {
+      // Responses that go out in several writes (a head, then a file's sendfile) must not wait
+      // for the client's delayed ACK: without TCP_NODELAY, Nagle holds the second pipelined
+      // file response's last segment until the first is acknowledged (tens of ms per batch).
+      // Heads are already held back with MSG_MORE while a file follows. Fails harmlessly
+      // (EOPNOTSUPP) on a unix socket.
+      int one = 1;
+      ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       on_accept_(UniqueFd(client));
       continue;
     }

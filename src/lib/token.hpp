@@ -30,6 +30,14 @@ constexpr bool is_field_byte(char c) noexcept {
   return (u >= 0x20 && u != 0x7f) || u == '\t';
 }
 
+// The value of a hexadecimal digit (a chunk size, a percent-escape), or -1.
+constexpr int hex_digit_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // A Host value's bytes (RFC 9110 section 7.2, RFC 3986 section 3.2.2): reg-name, IP-literal or
 // IPv4address, then ":port". Checked per byte, not parsed: an empty value is valid.
 constexpr bool valid_host(std::string_view host) noexcept {

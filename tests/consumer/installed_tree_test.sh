@@ -57,7 +57,7 @@ echo "pkg-config --static --cflags --libs: $(pkg-config --static --cflags --libs
 # nothing of the library's insides (connection, codec, buffers), whose changes would then be
 # the host's ABI breaks.
 includedir=$(pkg-config --variable=includedir httpserver)
-expected="export.hpp http.hpp log.hpp middleware.hpp options.hpp reactor.hpp router.hpp server.hpp version.hpp"
+expected="export.hpp files.hpp http.hpp log.hpp middleware.hpp options.hpp reactor.hpp router.hpp server.hpp version.hpp"
 installed=$(cd "$includedir/httpserver" && ls | sort | tr '\n' ' ' | sed 's/ $//')
 [ "$installed" = "$expected" ] ||
   fail "installed headers: '$installed'; expected exactly '$expected'"

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <httpserver/files.hpp>
+
+#include "file_tree.hpp"
 #include "integration_support.hpp"
 
 // The replacements below pair malloc with free on purpose; GCC cannot see that.
@@ -116,6 +119,20 @@ TEST(Allocations, NoneOnceWarmWithTheAccessLog) {
   o.echo_request_id = true;
   EXPECT_EQ(allocations_per_run(o, LogFormat::text), 0u);
   EXPECT_EQ(allocations_per_run(o, LogFormat::json), 0u);
+}
+
+TEST(Allocations, NoneOnceWarmServingFiles) {
+  // The requests ask for /x and /p: files here, sent with sendfile, with the uri: line.
+  FileTree tree;
+  tree.write("x", std::string(1024, 'x'));
+  tree.write("p", std::string(100, 'p'));
+  EXPECT_EQ(allocations_per_run(TestServer::loopback(), LogFormat::text, files(tree.path())), 0u);
+  FileOptions precompressed;
+  precompressed.precompressed = true;
+  precompressed.cache_control = "max-age=60";
+  EXPECT_EQ(allocations_per_run(TestServer::loopback(), LogFormat::text,
+                                files(tree.path(), precompressed)),
+            0u);
 }
 
 }  // namespace

@@ -312,6 +312,27 @@ TEST(Config, RefusesListenValuesItCannotServe) {
   EXPECT_USAGE_ERROR_NAMING(({"--listen", "unix:/a", "--workers", "2"}), "unix socket");
 }
 
+TEST(Config, ServesADirectoryWithRootAndItsFileFlags) {
+  Config plain = parse({});
+  EXPECT_EQ(plain.root, "");  // the --body text, as before
+  EXPECT_EQ(plain.files.index, "index.html");
+  EXPECT_FALSE(plain.files.list_directories);
+  EXPECT_EQ(plain.files.cache_control, "");
+  EXPECT_FALSE(plain.files.precompressed);
+  Config c = parse({"--root", "/site", "--index=home.htm", "--dir-listing", "--cache-control",
+                    "public, max-age=3600", "--precompressed"});
+  EXPECT_EQ(c.root, "/site");
+  EXPECT_EQ(c.files.index, "home.htm");
+  EXPECT_TRUE(c.files.list_directories);
+  EXPECT_EQ(c.files.cache_control, "public, max-age=3600");
+  EXPECT_TRUE(c.files.precompressed);
+  EXPECT_EQ(parse({"--index="}).files.index, "");
+  EXPECT_USAGE_ERROR_NAMING(({"--root="}), "--root");
+  EXPECT_USAGE_ERROR_NAMING(({"--index", "a/b.html"}), "--index");
+  EXPECT_USAGE_ERROR_NAMING(({"--cache-control", "x\r\nSet-Cookie: a=1"}), "--cache-control");
+  EXPECT_USAGE_ERROR_NAMING(({"--dir-listing=yes"}), "--dir-listing");
+}
+
 TEST(Config, InheritsSocketsOnlyWhenLISTEN_PIDIsThisProcess) {
   auto fds = inherited_listeners({{"LISTEN_PID", "42"}, {"LISTEN_FDS", "2"}}, 42);
   ASSERT_EQ(fds.size(), 2u);

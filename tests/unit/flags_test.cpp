@@ -28,15 +28,17 @@ std::string describe(const Config& c) {
     << c.server.echo_request_id << ' ' << c.server.max_connections << ' '
     << c.server.shutdown_timeout_ms << ' ' << l.max_header_bytes << ' ' << l.max_target_bytes << ' '
     << l.max_body_bytes << ' ' << l.max_requests_per_connection << ' ' << l.header_timeout_ms << ' '
-    << l.body_timeout_ms << ' ' << l.idle_timeout_ms << ' ' << l.write_timeout_ms;
+    << l.body_timeout_ms << ' ' << l.idle_timeout_ms << ' ' << l.write_timeout_ms << ' ' << c.root
+    << ' ' << c.files.index << ' ' << c.files.list_directories << ' ' << c.files.cache_control
+    << ' ' << c.files.precompressed;
   return o.str();
 }
 
 // A valid value for the flags whose default is not one (default_note instead).
 const std::map<std::string_view, std::string> kSamples = {
-    {"--address", "127.0.0.1"},
-    {"--listen", "127.0.0.1:0"},
-    {"--admin-address", "127.0.0.1:0"},
+    {"--address", "127.0.0.1"},         {"--listen", "127.0.0.1:0"},
+    {"--admin-address", "127.0.0.1:0"}, {"--root", "/srv/site"},
+    {"--cache-control", "max-age=60"},
 };
 
 TEST(FlagTable, EveryRowIsAFlagTheParserTakes) {
