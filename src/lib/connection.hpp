@@ -57,8 +57,9 @@ struct ConnectionShared {
 
   Reactor& reactor;
   ExchangeShared exchange;
-  // By state, each ordered by deadline.
-  List reading, reading_body, idle, writing, lingering, awaiting;
+  // The connections in each state that has a deadline (Connection::State's first six), each
+  // list ordered by deadline.
+  List deadlines[6];
   // Connections whose deferred response was sent during this loop iteration: the server runs
   // them before the reactor sleeps (ExchangeHost::wake_soon).
   std::vector<Connection*> woken;
@@ -69,6 +70,7 @@ struct ConnectionShared {
 // links), so the owner gets from a list entry back to the connection without a lookup.
 class Connection final : public IoHandler, private ListLink, private ExchangeHost {
  public:
+  // The states with a deadline come first, in the order of ConnectionShared::deadlines.
   enum class State {
     reading,
     reading_body,
@@ -80,6 +82,10 @@ class Connection final : public IoHandler, private ListLink, private ExchangeHos
     paused,
     closed
   };
+  static constexpr size_t kDeadlineStates = 6;
+  static constexpr bool has_deadline(State s) noexcept {
+    return static_cast<size_t>(s) < kDeadlineStates;
+  }
 
   // Registers `fd` with the reactor. Check closed() afterwards: registration can fail.
   Connection(ConnectionShared& shared, UniqueFd fd);

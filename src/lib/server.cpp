@@ -196,12 +196,7 @@ void Server::Impl::expire(List& list, uint64_t now) noexcept {
 
 void Server::Impl::tick() noexcept {
   uint64_t now = reactor_.now_ms();
-  expire(shared_.reading, now);
-  expire(shared_.reading_body, now);
-  expire(shared_.idle, now);
-  expire(shared_.writing, now);
-  expire(shared_.lingering, now);
-  expire(shared_.awaiting, now);
+  for (List& list : shared_.deadlines) expire(list, now);
   if (count_ == 0 && tick_timer_ != 0) {
     reactor_.cancel_timer(tick_timer_);
     tick_timer_ = 0;
