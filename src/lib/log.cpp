@@ -1,5 +1,7 @@
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,11 +79,54 @@ bool parse_log_format(std::string_view name, LogFormat& format) noexcept {
   return false;
 }
 
+namespace {
+
+// How the log's writes avoid SIGPIPE, whose default kills the process: a host that embeds us
+// may keep that default, and a log reader that went away must be an error code (its lines are
+// counted as dropped), never the host's death.
+enum : uint8_t {
+  kPlainWrite,    // a file or a terminal (no SIGPIPE), or SIGPIPE is ignored
+  kSocketWrite,   // send() with MSG_NOSIGNAL
+  kGuardedWrite,  // a pipe in a process that has not ignored SIGPIPE: block it around write()
+};
+
+uint8_t write_how_for(const struct stat& st) noexcept {
+  if (S_ISSOCK(st.st_mode)) return kSocketWrite;
+  if (!S_ISFIFO(st.st_mode)) return kPlainWrite;
+  struct sigaction action;
+  if (::sigaction(SIGPIPE, nullptr, &action) == 0 && action.sa_handler == SIG_IGN)
+    return kPlainWrite;  // the binary's case: no system calls added
+  return kGuardedWrite;
+}
+
+ssize_t write_without_sigpipe(int fd, const char* data, size_t length, uint8_t how) noexcept {
+  if (how == kSocketWrite) return ::send(fd, data, length, MSG_NOSIGNAL);
+  if (how == kPlainWrite) return ::write(fd, data, length);
+  // Blocked, a SIGPIPE this write raises stays pending: take it before unblocking.
+  sigset_t pipe_signal, old;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_signal, &old);
+  ssize_t n = ::write(fd, data, length);
+  int saved = errno;
+  if (n < 0 && saved == EPIPE) {
+    timespec none{0, 0};
+    while (::sigtimedwait(&pipe_signal, nullptr, &none) < 0 && errno == EINTR) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return n;
+}
+
+}  // namespace
+
 Logger::Logger(int fd, LoggerOptions options) : fd_(fd), options_(options) {
   struct stat st;
   bool known = enabled() && ::fstat(fd_, &st) == 0;
   // Only pipes and sockets can block us; a terminal is shared with the shell, which must not
   // find its descriptor non-blocking after we exit, and files never block.
+  if (known) write_how_ = write_how_for(st);
   if (known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
     int flags = ::fcntl(fd_, F_GETFL);
     if (flags >= 0 && !(flags & O_NONBLOCK) && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
@@ -509,7 +554,7 @@ bool Logger::flush() noexcept {
       size_t newline = window.rfind('\n');
       length = newline == std::string_view::npos ? options_.atomic_write_bytes : newline + 1;
     }
-    ssize_t n = ::write(fd_, buffer_.data() + sent_, length);
+    ssize_t n = write_without_sigpipe(fd_, buffer_.data() + sent_, length, write_how_);
     if (n > 0) {
       sent_ += static_cast<size_t>(n);
       offset_ += static_cast<uint64_t>(n);
@@ -558,7 +603,7 @@ uint64_t Logger::flush_due(uint64_t now_ms) noexcept {
   if (end > offset_) {
     size_t length = static_cast<size_t>(end - offset_);
     ssize_t n;
-    do n = ::write(fd_, buffer_.data() + sent_, length);
+    do n = write_without_sigpipe(fd_, buffer_.data() + sent_, length, write_how_);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
       flush();  // counts what cannot be written, as for any other failed write
