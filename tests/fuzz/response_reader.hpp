@@ -27,6 +27,7 @@ struct Parsed {
   std::string body;                                         // decoded: chunk framing removed
   std::string_view raw;                                     // as written, into the output
   bool chunked = false;
+  long answers = -1;  // the handler call it answers (set by the checks), -1: none
 
   // The named field's value; a repeated field is a violation.
   std::optional<std::string_view> field(std::string_view name) const;
