@@ -200,6 +200,12 @@ void Exchange::conclude(Answer a, Response& response) noexcept {
         take_ = std::make_unique<TakeOver>(ResponseAccess::release_take_over(response));
       } catch (const std::bad_alloc&) {
       }
+      // Its head promised a body that lies elsewhere: it goes out before the hand-over
+      // (next() says write while a tail is left). Only a handler takes over: the request is
+      // the scratch one still.
+      if (response.body_elsewhere() &&
+          !response_has_no_body(response.status, shared_.scratch.request.method()))
+        start_tail(response);
       return;
   }
   if (a.streams) start_stream(a.chunked, response);

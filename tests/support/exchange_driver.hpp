@@ -7,7 +7,9 @@
 // The client is modelled as reading everything at once: output is taken as soon as it is
 // produced, and a body sent from where it lies (a file, a shared string) is read into the
 // output as a socket would carry it. Wake-ups (a producer's waker, a reader's resume, a
-// deferred send) run another round, as a Connection's serve() does.
+// deferred send) run another round, as a Connection's serve() does. A response that hands the
+// connection over calls its taker as Connection::hand_off() does, with fd -1: there is no
+// socket to give, but what the client sent past the request is handed over as it would be.
 #pragma once
 
 #include <unistd.h>
@@ -27,8 +29,12 @@ class ExchangeDriver final : private ExchangeHost {
   explicit ExchangeDriver(ExchangeShared& shared, bool keep_output = true)
       : exchange_(shared, *this), keep_output_(keep_output) {}
 
-  // Bytes as one read would bring them; runs rounds until the exchange waits.
-  void receive(std::string_view bytes) noexcept {
+  // Bytes as one read would bring them; runs rounds until the exchange waits. Returns how many
+  // it took: the rest stays with the client (in the kernel, for a socket) while the exchange
+  // does not take input (a deferred response, a paused body reader, a producer), or for good
+  // once the connection has ended.
+  size_t receive(std::string_view bytes) noexcept {
+    size_t taken = 0;
     while (!done() && !bytes.empty()) {
       if (!exchange_.takes_input()) {
         round();
@@ -40,9 +46,11 @@ class ExchangeDriver final : private ExchangeHost {
       std::memcpy(room.data(), bytes.data(), n);
       exchange_.received(n, 0, n == room.size());
       bytes.remove_prefix(n);
+      taken += n;
       round();
     }
     round();
+    return taken;
   }
 
   // The client's EOF.
@@ -113,6 +121,7 @@ class ExchangeDriver final : private ExchangeHost {
     switch (next_) {
       case Exchange::Next::hand_over:
         handed_over_ = true;
+        hand_off();
         return close();
       case Exchange::Next::close:
       case Exchange::Next::linger:
@@ -124,6 +133,14 @@ class ExchangeDriver final : private ExchangeHost {
         return;
       default:
         return;
+    }
+  }
+
+  void hand_off() noexcept {
+    TakeOver take = exchange_.take_over();
+    try {
+      if (take) take(-1, exchange_.unparsed());
+    } catch (...) {  // a Connection closes the descriptor: here there is none
     }
   }
 
