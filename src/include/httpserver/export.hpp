@@ -6,8 +6,9 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define HS_API __attribute__((visibility("default")))
-// For a class nested in an exported one that is the library's own (Server::Impl): nested
-// classes take the visibility of the class around them.
+// For what an exported class holds of the library's own: a nested class (Server::Impl; nested
+// classes take the visibility of the class around them), or a private member function that no
+// inline function of the headers calls (so no host can link to it).
 #define HS_LOCAL __attribute__((visibility("hidden")))
 #else
 #define HS_API

@@ -300,7 +300,7 @@ class HS_API Response {
   friend void serialize(const Response&, const ResponseContext&, std::string&);
   friend struct ResponseAccess;  // the server's hand-overs (src/lib/message_access.hpp)
   void add_field(std::string_view name, std::string_view value);
-  void clear_extras() noexcept;
+  HS_LOCAL void clear_extras() noexcept;
 
   // What serialize() built for this Response last (http.cpp), reused while nothing in it
   // changed: allocated by the first serialize(), then kept. Per Response rather than per

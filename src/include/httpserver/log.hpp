@@ -126,9 +126,9 @@ class HS_API Logger {
   uint64_t dropped() const noexcept { return dropped_total_; }
   uint64_t lines() const noexcept { return lines_; }
 
-  // The escaped, quoted forms, exposed for tests.
-  static void append_text_quoted(std::string& out, std::string_view value);
-  static void append_json_string(std::string& out, std::string_view value);
+  // The escaped, quoted forms, exposed for the library's own tests (not exported).
+  HS_LOCAL static void append_text_quoted(std::string& out, std::string_view value);
+  HS_LOCAL static void append_json_string(std::string& out, std::string_view value);
 
  private:
   enum Level { kInfo, kWarning, kError, kLevels };
@@ -144,11 +144,12 @@ class HS_API Logger {
 
   void line(Level level, std::string_view prefix, std::string_view value) noexcept;
   void line(Level level, const Prefix& prefix, std::string_view value) noexcept;
-  void escaped_line(const Frame& f, std::string_view prefix, std::string_view value) noexcept;
+  HS_LOCAL void escaped_line(const Frame& f, std::string_view prefix,
+                             std::string_view value) noexcept;
   void append(const Frame& f, std::string_view first, std::string_view second, bool quote) noexcept;
-  bool grow(size_t size) noexcept;
-  void format_frame(Level level, std::time_t t) noexcept;
-  std::string_view timestamp(std::time_t t) noexcept;
+  HS_LOCAL bool grow(size_t size) noexcept;
+  HS_LOCAL void format_frame(Level level, std::time_t t) noexcept;
+  HS_LOCAL std::string_view timestamp(std::time_t t) noexcept;
 
   int fd_;
   LoggerOptions options_;

@@ -139,8 +139,8 @@ class HS_API Reactor {
   };
   using TimerKey = std::pair<uint64_t, TimerId>;  // (deadline, id): ordered by deadline
 
-  void drain_posted() noexcept;
-  int run_due_timers() noexcept;
+  HS_LOCAL void drain_posted() noexcept;
+  HS_LOCAL int run_due_timers() noexcept;
 
   int epoll_ = -1;
   int wakeup_ = -1;           // eventfd written by post()
@@ -156,7 +156,7 @@ class HS_API Reactor {
     HookId id;  // 0: removed while the hooks were running; erased after them
     std::function<void()> fn;
   };
-  void run_before_sleep() noexcept;
+  HS_LOCAL void run_before_sleep() noexcept;
 
   std::vector<Hook> before_sleep_;
   std::vector<Hook> added_while_running_;  // a vector that grows must not move a running hook
