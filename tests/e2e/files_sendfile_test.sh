@@ -16,8 +16,11 @@ mkdir -p "$site"
 head -c 1048576 /dev/urandom >"$site/big.bin"
 bin_real=$bin
 bin=$dir/traced
+# Under a sanitizer build, LeakSanitizer cannot run under ptrace: off for the traced server.
 cat >"$bin" <<SH
 #!/bin/sh
+ASAN_OPTIONS="\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0"
+export ASAN_OPTIONS
 exec strace -f -qq -o "$dir/trace" -e trace=openat,openat2,sendfile,read,pread64,readv,preadv "$bin_real" "\$@"
 SH
 chmod +x "$bin"

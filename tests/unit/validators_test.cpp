@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "message_access.hpp"
 #include "date_cache.hpp"
+#include "message_access.hpp"
 
 namespace hs::static_files {
 namespace {
@@ -37,7 +37,10 @@ TEST(Validators, ReadsTheThreeDateForms) {
     EXPECT_FALSE(parse_http_date(bad, t)) << bad;
   // What we write, we read.
   char buf[32];
-  for (std::time_t v : {std::time_t{0}, std::time_t{951782400}, std::time_t{4102444800}}) {
+  // 2100 only where time_t reaches it (a 32-bit time_t, as on armhf, ends in 2038).
+  std::vector<std::time_t> times = {0, 951782400, 2000000000};
+  if constexpr (sizeof(std::time_t) >= 8) times.push_back(static_cast<std::time_t>(4102444800LL));
+  for (std::time_t v : times) {
     ASSERT_TRUE(parse_http_date({buf, format_imf_fixdate(v, buf)}, t));
     EXPECT_EQ(t, v);
   }
