@@ -110,6 +110,19 @@ bool shared_pipe(int fd) {
   return ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
+// --root: the directory's files, and /healthz answered here (the image's HEALTHCHECK asks it
+// without an admin listener; a site seldom has such a file, and must not need one).
+hs::Handler site(const std::string& root, const hs::FileOptions& options) {
+  return [files = hs::files(root, options)](const hs::Request& q, hs::Response& r) {
+    if (q.path() == "/healthz") {
+      r.set_header("Content-Type", "text/plain; charset=utf-8");
+      r.body.assign("ok\n");
+      return;
+    }
+    files(q, r);
+  };
+}
+
 // One reactor, its logger and its server: all a thread needs, nothing shared.
 struct Worker {
   // Alone on stderr, a Logger may end its writes to a file on 64 KiB file offsets (cheaper for
@@ -123,7 +136,7 @@ struct Worker {
     std::vector<hs::Middleware> middlewares;
     if (logger.enabled()) middlewares.push_back(hs::logging(logger));
     hs::Handler root =
-        config.root.empty() ? hs::text(config.body) : hs::files(config.root, config.files);
+        config.root.empty() ? hs::text(config.body) : site(config.root, config.files);
     server = std::make_unique<hs::Server>(reactor, options, hs::chain(middlewares, root), &logger);
   }
   void stop() {

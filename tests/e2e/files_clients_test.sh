@@ -38,6 +38,11 @@ base=http://$app
 out=$dir/out
 mkdir -p "$out"
 
+# The image's health check against a site without a healthz file: the binary answers it.
+[ ! -e "$site/healthz" ] || fail "the site has a healthz file"
+timeout 5 "$bin" --healthcheck --listen "$app" || fail "--healthcheck with --root: unhealthy"
+[ "$(curl -fsS "$base/healthz")" = ok ] || fail "/healthz with --root is not the binary's answer"
+
 # curl: whole, ranges, resume, If-Modified-Since
 curl -fsS -o "$out/whole" "$base/data.bin"
 cmp "$out/whole" "$site/data.bin" || fail "curl: the whole file differs"
