@@ -10,6 +10,7 @@
 #include <httpserver/http.hpp>
 
 #include "token.hpp"
+#include "traffic.hpp"
 
 namespace hs {
 
@@ -57,27 +58,6 @@ llhttp_settings_t make_settings() {
 const llhttp_settings_t kSettings = make_settings();
 
 bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-TrafficStats::Method method_label(llhttp_method_t method) noexcept {
-  switch (method) {
-    case HTTP_GET:
-      return TrafficStats::kGet;
-    case HTTP_HEAD:
-      return TrafficStats::kHead;
-    case HTTP_POST:
-      return TrafficStats::kPost;
-    case HTTP_PUT:
-      return TrafficStats::kPut;
-    case HTTP_DELETE:
-      return TrafficStats::kDelete;
-    case HTTP_OPTIONS:
-      return TrafficStats::kOptions;
-    case HTTP_PATCH:
-      return TrafficStats::kPatch;
-    default:
-      return TrafficStats::kOtherMethod;
-  }
-}
 
 std::string_view trim_ows(std::string_view v) noexcept {
   while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
@@ -458,7 +438,8 @@ int RequestCodec::check_head(ReadBuffer& b) noexcept {
   head_.keep_alive = llhttp_should_keep_alive(parser()) != 0;
   head_.connect = parser()->method == HTTP_CONNECT;
   head_.expect_continue = false;
-  head_.method = method_label(static_cast<llhttp_method_t>(parser()->method));
+  // The one reading of a method's label (traffic.hpp), from the bytes the client sent.
+  head_.method = method_label({b.data.get() + b.method.offset, b.method.length});
   if (!expect.empty()) {
     if (!iequals(expect, "100-continue")) return refuse(417, "expectation not supported");
     bool has_body = chunked || parser()->content_length > 0;
