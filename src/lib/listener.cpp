@@ -98,6 +98,14 @@ Listener::Listener(Reactor& reactor, const ListenerOptions& options, AcceptFn on
     } else {
       bind_tcp(options);
     }
+    // Responses that go out in several writes (a head, then a file's sendfile) must not wait
+    // for the client's delayed ACK: without TCP_NODELAY, Nagle holds the second pipelined
+    // file response's last segment until the first is acknowledged (tens of ms per batch).
+    // Set on the listener, bound or adopted, every accepted socket inherits it: no system
+    // call per connection. Heads are held back with MSG_MORE while a small file follows.
+    // Fails harmlessly (EOPNOTSUPP) on a unix socket.
+    int one = 1;
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (int err = reactor_.add(fd_.get(), kReadable, this); err != 0)
       fail(err, "epoll_ctl(ADD listener)");
@@ -191,13 +199,6 @@ void Listener::on_io(uint32_t) noexcept {
   for (int i = 0; i < kMaxAcceptsPerWakeup && fd_; ++i) {
     int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (client >= 0) {
-      // Responses that go out in several writes (a head, then a file's sendfile) must not wait
-      // for the client's delayed ACK: without TCP_NODELAY, Nagle holds the second pipelined
-      // file response's last segment until the first is acknowledged (tens of ms per batch).
-      // Heads are already held back with MSG_MORE while a file follows. Fails harmlessly
-      // (EOPNOTSUPP) on a unix socket.
-      int one = 1;
-      ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       on_accept_(UniqueFd(client));
       continue;
     }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,6 +21,7 @@
 #include <httpserver/reactor.hpp>
 #include <httpserver/server.hpp>
 
+#include "listener.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -209,6 +211,24 @@ TEST(Listeners, ADescriptorThatIsNotListeningIsRefusedWithItsNumber) {
         << e.what();
   }
   ::close(pipe_fds[1]);
+}
+
+// Accepted sockets send without Nagle's wait (a head, then a file, must not wait for the
+// client's delayed ACK), inherited from the listener rather than set per connection.
+TEST(Listeners, AcceptedSocketsHaveNoDelayWithoutACallPerConnection) {
+  hs::Reactor reactor;
+  hs::ListenerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  int nodelay = -1;
+  hs::Listener listener(reactor, options, [&](hs::UniqueFd client) {
+    socklen_t length = sizeof nodelay;
+    ::getsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &length);
+  });
+  hs::test::Client client(listener.port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 100 && nodelay == -1; ++i) reactor.run_once(10);
+  EXPECT_EQ(nodelay, 1);
 }
 
 }  // namespace
