@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "date_cache.hpp"
 #include "hot_path_fixture.hpp"
 #include "message_access.hpp"
-#include "date_cache.hpp"
 #include "serialize.hpp"
 
 // The replacements below pair malloc with free on purpose; GCC cannot see that.

@@ -21,10 +21,10 @@
 #include <httpserver/reactor.hpp>
 
 #include "buffer_pool.hpp"
+#include "date_cache.hpp"
 #include "output_tail.hpp"
 #include "request_codec.hpp"
 #include "request_id.hpp"
-#include "date_cache.hpp"
 #include "serialize.hpp"
 #include "traffic.hpp"
 

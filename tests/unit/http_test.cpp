@@ -9,8 +9,8 @@
 
 #include <httpserver/http.hpp>
 
-#include "message_access.hpp"
 #include "date_cache.hpp"
+#include "message_access.hpp"
 #include "serialize.hpp"
 
 namespace hs {

@@ -155,7 +155,7 @@ class HS_API Logger {
   LoggerOptions options_;
   Reactor* reactor_ = nullptr;  // attached to; its hook is hook_
   uint64_t hook_ = 0;
-  int saved_flags_ = -1;  // restored by the destructor when we set O_NONBLOCK
+  int saved_flags_ = -1;   // restored by the destructor when we set O_NONBLOCK
   uint8_t write_how_ = 0;  // how a write avoids SIGPIPE (log.cpp): plain, send, guarded
   // Lines are [0, used_) of buffer_, of which [sent_, used_) are not written yet. The string
   // is kept at its full size so that a line is copied into it without zero-filling first.
