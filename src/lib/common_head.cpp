@@ -7,6 +7,7 @@
 
 #include <httpserver/http.hpp>
 
+#include "byte_runs.hpp"
 #include "bytes.hpp"
 #include "token.hpp"
 
@@ -33,48 +34,45 @@ constexpr std::array<uint8_t, 256> kClass = [] {
 
 bool is(char c, uint8_t cls) noexcept { return (kClass[static_cast<unsigned char>(c)] & cls) != 0; }
 
-constexpr uint64_t kOnes = 0x0101010101010101;
-constexpr uint64_t kHighs = kOnes * 0x80;
-
-// Eight bytes at a time over the bytes of [p, end) that are all in 0x21..0x7e (a target's
-// bytes, '#' aside) or, with `space`, 0x20..0x7e (a field value's, HTAB aside): stops at the
-// first such byte. The tricks can also flag a byte above one that is flagged rightly (through a
-// borrow), never one below: the lowest flag is exact. Past the last whole group, the caller
-// reads byte by byte.
-const char* skip_visible(const char* p, const char* end, bool space) noexcept {
-  const uint64_t low = kOnes * (space ? 0x20 : 0x21);
-  for (uint64_t w; end - p >= 8; p += 8) {
-    std::memcpy(&w, p, 8);
-    uint64_t below = (w - low) & ~w;   // a byte < low
-    uint64_t above = (w + kOnes) | w;  // a byte > 0x7e
-    uint64_t x = w ^ (kOnes * '#');
-    uint64_t hash = space ? 0 : (x - kOnes) & ~x;  // a '#' in a target
-    if (uint64_t found = (below | above | hash) & kHighs) {
-      if constexpr (std::endian::native == std::endian::little)
-        return p + std::countr_zero(found) / 8;
-      else
-        return p;
-    }
-  }
-  return p;
+// Whether the n bytes at p (4 <= n <= 16) are `lower` in any letter case, where `lower` is
+// lower-case letters and '-', and p's bytes are tchar or field-value bytes. Folding with
+// OR 0x20 is then exact: only a letter becomes a letter, and only '-' or CR becomes '-' (a CR
+// is neither). Two overlapping words per side, as equal_bytes() compares.
+template <class Word>
+bool equal_folded_ends(const char* p, const char* lower, size_t n) noexcept {
+  Word fold;
+  std::memset(&fold, 0x20, sizeof fold);
+  return (((detail::load<Word>(p) | fold) ^ detail::load<Word>(lower)) |
+          ((detail::load<Word>(p + n - sizeof(Word)) | fold) ^
+           detail::load<Word>(lower + n - sizeof(Word)))) == 0;
 }
 
-// A body, an interim response, another protocol, or llhttp's own reading of a field. Told
-// apart by length first: most fields have none of these lengths.
-bool declined_field(std::string_view name) noexcept {
+bool equal_folded(std::string_view s, std::string_view lower) noexcept {
+  if (s.size() != lower.size()) return false;
+  return s.size() >= 8 ? equal_folded_ends<uint64_t>(s.data(), lower.data(), s.size())
+                       : equal_folded_ends<uint32_t>(s.data(), lower.data(), s.size());
+}
+
+// What a field is to this parser. Declined: a body, an interim response, another protocol,
+// or llhttp's own reading of a field. Told apart by length first: most fields have none of
+// these lengths, and these names have one length each.
+enum class Special { none, declined, connection };
+Special special(std::string_view name) noexcept {
   switch (name.size()) {
     case 6:
-      return iequals(name, "Expect");
+      return equal_folded(name, "expect") ? Special::declined : Special::none;
     case 7:
-      return iequals(name, "Upgrade");
+      return equal_folded(name, "upgrade") ? Special::declined : Special::none;
+    case 10:
+      return equal_folded(name, "connection") ? Special::connection : Special::none;
     case 14:
-      return iequals(name, "Content-Length");
+      return equal_folded(name, "content-length") ? Special::declined : Special::none;
     case 16:
-      return iequals(name, "Proxy-Connection");
-    case 17:
-      return iequals(name, "Transfer-Encoding");
+      return equal_folded(name, "proxy-connection") ? Special::declined : Special::none;
+    case 17:  // 17 bytes: the last word starts inside the first, as 16 would
+      return iequals(name, "Transfer-Encoding") ? Special::declined : Special::none;
     default:
-      return false;
+      return Special::none;
   }
 }
 
@@ -120,7 +118,7 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHe
     return false;
   }
   const char* target = p;
-  p = skip_visible(p, end, false);
+  p = skip_target_run(p, end);
   while (p < end && is(*p, kTarget)) ++p;
   // " HTTP/1.x" CRLF, then at least the blank line's CRLF.
   if (end - p < 13 || std::memcmp(p, " HTTP/1.", 8) != 0 || (p[8] != '0' && p[8] != '1') ||
@@ -151,12 +149,15 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHe
       field = {name, 4};
       p += 6;
     } else {
-      while (p < end && is(*p, kName)) ++p;
+      p = skip_name_run(p, end);
+      if (p < end && *p != ':')
+        while (p < end && is(*p, kName)) ++p;
       if (p == name || p == end || *p != ':') return decline(b);
       field = {name, static_cast<size_t>(p - name)};
-      is_host = field.size() == 4 && iequals(field, "Host");
+      is_host = field.size() == 4 && equal_folded(field, "host");
       ++p;
     }
+    p += p < end && *p == ' ';  // the one space nearly every client writes
     while (p < end && (*p == ' ' || *p == '\t')) ++p;
     const char* value = p;
     const char* value_end;
@@ -166,8 +167,9 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHe
       while (p < end && (*p == ' ' || *p == '\t')) ++p;
       ++hosts;
     } else {
-      p = skip_visible(p, end, true);
-      while (p < end && is(*p, kValue)) ++p;
+      p = skip_value_run(p, end);
+      if (p == end || *p != '\r')
+        while (p < end && is(*p, kValue)) ++p;
       value_end = p;
       while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
     }
@@ -175,13 +177,14 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHe
     std::string_view text(value, static_cast<size_t>(p - value));  // trailing whitespace too
     p += 2;
 
-    if (declined_field(field)) return decline(b);
-    if (iequals(field, "Connection")) {
+    if (Special kind = special(field); kind == Special::declined) {
+      return decline(b);
+    } else if (kind == Special::connection) {
       // One token, exactly: llhttp's reading of lists and whitespace is left to llhttp.
       if (connection != Connection::none) return decline(b);
-      if (iequals(text, "close"))
+      if (text.size() == 5 && equal_folded(text, "close"))
         connection = Connection::close;
-      else if (iequals(text, "keep-alive"))
+      else if (equal_folded(text, "keep-alive"))
         connection = Connection::keep_alive;
       else
         return decline(b);
