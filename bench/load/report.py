@@ -269,7 +269,7 @@ def md_table(head, body, left):
     return "\n".join(out)
 
 
-def goals(rows):
+def goals(rows, meta=None):
     """Issue 23's goals (log on, per server core), each with its figure from this run."""
     by = {(r["scenario"], r["target"]): r for r in rows}
 
@@ -291,6 +291,12 @@ def goals(rows):
     goal("browser heads >= 1.5 x nginx-log and >= 1.0 x the floor, per core",
          f"{q(a)} x nginx-log, {q(b)} x floor, {q(get('browser', hs, 'ratio_h2o_per_core'))} x h2o-log",
          None if a is None or b is None else a >= 1.5 and b >= 1.0)
+    get_ir, mix_ir = ((meta or {}).get(k) for k in ("instructions_get", "instructions_mix"))
+    if get_ir and mix_ir:
+        r = int(mix_ir) / int(get_ir)
+        goal("browser mix within 2 x the GET's instructions per request (callgrind, "
+             "bench/instructions text 4 1000 --socket)",
+             f"{int(mix_ir):,} against {int(get_ir):,}: {r:.2f} x", r <= 2)
     for t in ("bench-log", "bench-stream-log"):
         a = get("upload-1k", t, "ratio_nginx_per_core")
         goal(f"upload 1 KiB >= 1.5 x nginx-log ({t})", f"{q(a)} x nginx-log",
@@ -444,7 +450,7 @@ def main():
               "requests left against the schedule (rate.lua).")
         print()
         print("Goals (issue 23):")
-        print(goals(rows))
+        print(goals(rows, meta))
         print()
     print("server CPU: share of one core used by the server (all its threads/processes) "
           "during the run; req/s per core = req/s / server CPU.")

@@ -503,9 +503,31 @@ versions() {
   echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
   echo "nproc=$(nproc)"
 }
+# Instructions per request (callgrind, deterministic) of wrk's GET and of the browser mix,
+# through a real Connection on a socketpair (bench/instructions --socket): issue 23's "within
+# 2 x" goal, beside the browser scenario's timings.
+instructions_per_request() {  # instructions_per_request [--mix FILE]
+  local bin=$BUILD_DIR/bench/instructions out=$TMP/instructions.cg requests ir
+  [ -x "$bin" ] && command -v valgrind >/dev/null || return 0
+  requests=$(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
+    "$bin" text 4 1000 --socket "$@" 2>/dev/null | awk '{print $1; exit}')
+  ir=$(awk '/^totals:/ {print $2}' "$out")
+  [ -n "$requests" ] && [ -n "$ir" ] && echo $(( ir / requests ))
+}
+case " $SCENARIOS " in
+  *" browser "*)
+    ninja -C "$BUILD_DIR" bench/instructions >"$TMP/ninja-instructions.log" 2>&1 || true
+    INSTR_GET=$(instructions_per_request)
+    INSTR_MIX=$(instructions_per_request --mix "$HERE/scenarios/browser_heads.txt")
+    say "instructions per request: GET ${INSTR_GET:-?}, browser mix ${INSTR_MIX:-?}"
+    ;;
+esac
+
 META=$TMP/meta.txt
 {
   versions
+  [ -n "${INSTR_GET:-}" ] && echo "instructions_get=$INSTR_GET"
+  [ -n "${INSTR_MIX:-}" ] && echo "instructions_mix=$INSTR_MIX"
   echo "started=$STARTED_AT"
   echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "duration=$DURATION"
