@@ -10,8 +10,10 @@
 //                        answers its size
 //   POST /upload-stream  the body read as it arrives through a BodyReader
 //                        (ServerOptions::stream_body + Response::read_body); answers its size
-//   GET  /bytes/64k      64 KiB from memory
-//   GET  /bytes/1m       1 MiB from memory
+//   GET  /bytes/64k      64 KiB from memory, a sealed memfd sent with sendfile
+//   GET  /bytes/1m       1 MiB the same way
+//   GET  /shared/64k     64 KiB from a string in memory (Response::send_shared)
+//   GET  /shared/1m      1 MiB the same way
 // Stops on SIGTERM or SIGINT.
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -97,10 +99,14 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // Bodies that lie in memory for the server's life go out from there (Response::send_shared):
-  // no copy per request, the head and the body in one sendmsg.
-  const auto body_64k = std::make_shared<const std::string>(make_body(64 * 1024));
-  const auto body_1m = std::make_shared<const std::string>(make_body(1024 * 1024));
+  // Bodies that lie in memory for the server's life: in sealed memfds, sent with sendfile
+  // (OpenFile::in_memory), as nginx and h2o send a file from the page cache. /shared/... sends
+  // the same bytes from a string (Response::send_shared: one sendmsg, the kernel copying).
+  const std::string body_64k = make_body(64 * 1024), body_1m = make_body(1024 * 1024);
+  const auto file_64k = hs::OpenFile::in_memory(body_64k);
+  const auto file_1m = hs::OpenFile::in_memory(body_1m);
+  const auto shared_64k = std::make_shared<const std::string>(body_64k);
+  const auto shared_1m = std::make_shared<const std::string>(body_1m);
   hs::Router router;
   router.get("/", hs::text("package main #14"))
       .post("/upload",
@@ -111,11 +117,12 @@ int main(int argc, char** argv) {
             [](const hs::Request&, hs::Response& response) {
               response.read_body(std::make_shared<Counting>());
             })
-      .get("/bytes/64k", [body_64k](const hs::Request&,
-                                    hs::Response& response) { response.send_shared(body_64k); })
-      .get("/bytes/1m", [body_1m](const hs::Request&, hs::Response& response) {
-        response.send_shared(body_1m);
-      });
+      .get("/bytes/64k",
+           [&](const hs::Request&, hs::Response& r) { r.send_file(file_64k, 0, body_64k.size()); })
+      .get("/bytes/1m",
+           [&](const hs::Request&, hs::Response& r) { r.send_file(file_1m, 0, body_1m.size()); })
+      .get("/shared/64k", [&](const hs::Request&, hs::Response& r) { r.send_shared(shared_64k); })
+      .get("/shared/1m", [&](const hs::Request&, hs::Response& r) { r.send_shared(shared_1m); });
 
   hs::Reactor reactor;
   // As the binary logs to stderr when it is alone on it (src/bin/main.cpp).

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 TARGET_ORDER = ["floor", "floor-bodies", "floor-defer", "floor-same-bytes", "floor-same-bytes-log",
                 "httpserver-nolog", "httpserver-log", "httpserver-log-noserver", "bench-log",
-                "bench-stream-log", "nginx", "nginx-log", "h2o", "h2o-log", "go-tutorial"]
+                "bench-stream-log", "bench-shared-log", "nginx", "nginx-log", "h2o", "h2o-log", "go-tutorial"]
 ROUND1 = ["keepalive", "pipeline", "close"]
 ROUND2 = ["browser", "upload-1k", "upload-64k", "upload-64k-chunked", "large-64k", "large-1m",
           "many", "rate-max", "rate-50", "rate-90", "rate-90-ours"]
@@ -45,12 +45,13 @@ SCENARIO_TITLE = {
     "rate-90-ours": "constant rate: 90 % of httpserver-log's max, for every target",
 }
 LOGGING = {"httpserver-log", "httpserver-log-noserver", "nginx-log", "go-tutorial",
-           "floor-same-bytes-log", "bench-log", "bench-stream-log", "h2o-log"}
+           "floor-same-bytes-log", "bench-log", "bench-stream-log", "bench-shared-log", "h2o-log"}
 COLORS = {
     "floor": "#7f7f7f", "floor-same-bytes": "#a0a0a0", "floor-same-bytes-log": "#c0c0c0",
     "httpserver-nolog": "#1f77b4", "httpserver-log": "#2b8cd8", "httpserver-log-noserver": "#6baed6",
     "nginx": "#2ca02c", "nginx-log": "#69b869", "go-tutorial": "#17becf",
     "floor-bodies": "#7f7f7f", "bench-log": "#2b8cd8", "bench-stream-log": "#1f5f9f",
+    "bench-shared-log": "#6baed6",
     "h2o": "#d62728", "h2o-log": "#e377c2",
 }
 

@@ -1,5 +1,3 @@
-#include <unistd.h>
-
 #include <charconv>
 #include <cstring>
 
@@ -111,10 +109,6 @@ void Response::clear_extras() noexcept {
   if (file_) file_.reset();
   if (shared_body_) shared_body_.reset();
   if (deferred_) deferred_.reset();
-}
-
-OpenFile::~OpenFile() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string_view status_text(int status) noexcept {

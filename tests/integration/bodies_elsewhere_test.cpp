@@ -1,7 +1,7 @@
-// Bodies sent from where they lie (Response::send_file, send_shared): the bytes the client gets
-// are the file's range or the shared string, framed by Content-Length, in order behind and
-// ahead of pipelined responses, through a slow reader, with HEAD sending the head only; a file
-// that shrinks while it is sent ends the connection short, never padded.
+// Bodies sent from where they lie (Response::send_file, send_shared, OpenFile::in_memory): the
+// bytes the client gets are the file's range or the shared string, framed by Content-Length, in
+// order behind and ahead of pipelined responses, through a slow reader, with HEAD sending the head
+// only; a file that shrinks while it is sent ends the connection short, never padded.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -67,6 +67,31 @@ TEST(BodiesElsewhere, AFileRangeIsSentWithItsLengthAndPipelinedResponsesKeepThei
   EXPECT_EQ(range.body, content.substr(1000, 5000));
   EXPECT_EQ(b.body, "/b");
   EXPECT_EQ(server.stats().traffic.bytes_written > content.size(), true);
+  expect_clean_shutdown(server);
+}
+
+TEST(BodiesElsewhere, ABodyInMemoryGoesOutAsAFileThatNothingCanChange) {
+  const std::string content = pattern(1024 * 1024 + 17);
+  std::shared_ptr<const OpenFile> file = OpenFile::in_memory(content);
+  TestServer server(TestServer::loopback(), [&](const Request& q, Response& r) {
+    if (q.target() == "/range") return r.send_file(file, 4096, 70'000);
+    r.send_file(file, 0, content.size());
+  });
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /range HTTP/1.1\r\nHost: a\r\n\r\n"
+             "GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  for (int i = 0; i < 3; ++i) {
+    ParsedResponse r = c.read_response();
+    std::string want = i == 1 ? content.substr(4096, 70'000) : content;
+    EXPECT_EQ(r.header("content-length"), std::to_string(want.size())) << i;
+    EXPECT_TRUE(r.body == want) << "response " << i << ": the bytes differ";
+  }
+  // Sealed: the handler's bytes cannot be written over, grown or cut while responses send them.
+  EXPECT_LT(::write(file->fd(), "x", 1), 0);
+  EXPECT_LT(::ftruncate(file->fd(), 10), 0);
+  EXPECT_EQ(::lseek(file->fd(), 0, SEEK_END), static_cast<off_t>(content.size()));
+  EXPECT_EQ(OpenFile::in_memory("")->fd() >= 0, true);
   expect_clean_shutdown(server);
 }
 

@@ -5,7 +5,9 @@
 #   upload-1k          POST, Content-Length 1 KiB (upload.lua)
 #   upload-64k         POST, Content-Length 64 KiB
 #   upload-64k-chunked POST, 64 KiB chunked in 8 KiB chunks
-#   large-64k          GET of a 64 KiB body from memory (bench_server; nginx and h2o: a file)
+#   large-64k          GET of a 64 KiB body from memory (bench_server: a sealed memfd sent with
+#                      sendfile, or with bench-shared-log a string sent with send_shared;
+#                      nginx and h2o: a file)
 #   large-1m           GET of a 1 MiB body
 #   many               wrk -c64 while holder.py keeps MANY_IDLE (9,936) more keep-alive
 #                      connections open: the active rate, beside keepalive's, and the server's
@@ -17,6 +19,7 @@
 #
 # Targets added here: h2o, h2o-log (Debian's h2o, one thread, access log to a file),
 # bench-log and bench-stream-log (bench_server, its uploads buffered or through a BodyReader),
+# bench-shared-log (bench_server, its large bodies from a string: Response::send_shared),
 # floor-bodies (the floor reading and dropping bodies: the plain read loop), floor-defer (the
 # floor with TCP_DEFER_ACCEPT on its listener, as h2o has: for the close scenario).
 #
@@ -44,7 +47,7 @@ scenario_targets() {
             go-tutorial h2o h2o-log" ;;
     browser) echo "floor httpserver-nolog httpserver-log nginx nginx-log h2o h2o-log" ;;
     upload-*) echo "floor-bodies bench-log bench-stream-log nginx-log" ;;
-    large-*) echo "bench-log nginx-log h2o-log" ;;
+    large-*) echo "bench-log bench-shared-log nginx-log h2o-log" ;;
     many|rate-*) echo "httpserver-log nginx-log h2o-log" ;;
   esac
 }
@@ -113,7 +116,7 @@ start_round2_target() {
       "${ON_SERVER_CPU[@]}" "$FLOOR_BIN" "$port" 127.0.0.1 defer-accept 2>>"$TMP/$t.stderr" &
       LOG_OF_NEW=$TMP/$t.stderr
       ;;
-    bench-log|bench-stream-log)
+    bench-log|bench-stream-log|bench-shared-log)
       [ -x "$BENCH_BIN" ] || { say "skip $t: $BENCH_BIN missing"; return 2; }
       LOG_OF_NEW=$TMP/$t.log
       "${ON_SERVER_CPU[@]}" "$BENCH_BIN" "$port" --log-format text "${HS_EXTRA[@]}" \
@@ -160,9 +163,10 @@ EOF
 # scenario_wrk_args TARGET SCENARIO: sets WRK_ARGS (script, URL, headers) and WRK_ENV for a
 # round-2 scenario; returns 1 for one it does not know.
 scenario_wrk_args() {
-  local t=$1 s=$2 base="http://127.0.0.1:${PORT[$t]}" path=/upload
+  local t=$1 s=$2 base="http://127.0.0.1:${PORT[$t]}" path=/upload bytes=/bytes
   WRK_ENV=()
   [ "$t" = bench-stream-log ] && path=/upload-stream
+  [ "$t" = bench-shared-log ] && bytes=/shared
   case $s in
     browser) WRK_ARGS=(-s "$HERE/scenarios/browser.lua" "$base/") ;;
     upload-1k) WRK_ARGS=(-s "$HERE/scenarios/upload.lua" "$base$path"); WRK_ENV=(WRK_UPLOAD_BYTES=1024) ;;
@@ -170,8 +174,8 @@ scenario_wrk_args() {
     upload-64k-chunked)
       WRK_ARGS=(-s "$HERE/scenarios/upload.lua" "$base$path")
       WRK_ENV=(WRK_UPLOAD_BYTES=65536 WRK_UPLOAD_CHUNK=8192) ;;
-    large-64k) WRK_ARGS=(-s "$HERE/stats.lua" "$base/bytes/64k") ;;
-    large-1m) WRK_ARGS=(-s "$HERE/stats.lua" "$base/bytes/1m") ;;
+    large-64k) WRK_ARGS=(-s "$HERE/stats.lua" "$base$bytes/64k") ;;
+    large-1m) WRK_ARGS=(-s "$HERE/stats.lua" "$base$bytes/1m") ;;
     many) WRK_ARGS=(-s "$HERE/stats.lua" "$base/") ;;
     rate-*) WRK_ARGS=(-s "$HERE/scenarios/rate.lua" "$base/"); WRK_ENV=(WRK_RATE="$(offered_rate "$t" "$s")") ;;
     *) return 1 ;;
