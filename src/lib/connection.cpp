@@ -146,7 +146,7 @@ bool Connection::read_some() noexcept {
     traffic().bytes_read += static_cast<uint64_t>(n);
     bool filled = static_cast<size_t>(n) == room.size();
     exchange_.received(static_cast<size_t>(n),
-                       shared_.exchange.settings.time_requests ? monotonic_ns() : 0, filled);
+                       shared_.exchange.settings.time_requests ? monotonic_ns() : 0);
     // A short read means the socket is drained: skip the read that would only say EAGAIN.
     // Edge-triggered epoll reports bytes that arrive after this read as a new edge.
     // Not once the peer has shut down: its EOF came with this edge and no other edge follows.

@@ -17,8 +17,12 @@ constexpr size_t kMinReadRoom = 1024;
 // As many free codecs and tails as the buffer pool keeps free read buffers.
 constexpr size_t kMaxFree = 1024;
 
-// The most a streamed request body's read buffer grows to (see received()).
+// The room a body read as it arrives gets for each read (see wanted_room()).
 constexpr size_t kUploadReadBytes = 64 * 1024;
+
+// Buffers sized for a body are rounded up to whole pages: those of bodies of about the same
+// size come out the same, so the pool's free ones fit the next.
+constexpr size_t kPageBytes = 4096;
 
 constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -105,19 +109,20 @@ std::span<char> Exchange::read_room() noexcept {
       return {};
     }
   }
-  if (in_->capacity - in_->length < kMinReadRoom && !make_room()) {
+  // A streamed body's pieces were the reader's once given: drop them, so that each read gets
+  // the whole room (nothing but a piece of chunk framing is ever left to move).
+  if (upload_ && in_->parsed != 0) codec_->compact(*in_);
+  size_t wanted = wanted_room();
+  if (in_->capacity - in_->length < wanted && !make_room(wanted)) {
     fail(codec_->in_body() ? 413 : 431);
     return {};
   }
   return {in_->data.get() + in_->length, in_->capacity - in_->length};
 }
 
-void Exchange::received(size_t n, uint64_t now_ns, bool filled) noexcept {
+void Exchange::received(size_t n, uint64_t now_ns) noexcept {
   in_->length += n;
   if (shared_.settings.time_requests) timer_->read_at(now_ns);
-  // A body read as it arrives, from a client that fills every read: larger reads, fewer
-  // calls. The buffer doubles up to 64 KiB, once per upload; the pool does not keep it.
-  if (upload_ && filled) in_->grow(kUploadReadBytes);
 }
 
 void Exchange::received_eof() noexcept {
@@ -125,18 +130,40 @@ void Exchange::received_eof() noexcept {
   if (codec_ && codec_->finish() == RequestCodec::Result::error) fail(codec_->status());
 }
 
-// Makes room at the end of the read buffer: drops what no span needs any more, then grows
-// the buffer if the request in progress still fills it. Only between two decode() calls:
-// the codec holds no pointer into our buffer across calls.
-bool Exchange::make_room() noexcept {
+// The room the next read should have. A Content-Length body read whole gets room for all of
+// it at once, and a streamed one a large piece: the rest comes in one read or a few, with no
+// buffer grown again and again (a copy each time) on the way. The extra kMinReadRoom makes
+// the read that ends the body a short one (the socket is drained: no read only to hear
+// EAGAIN), with room for a pipelined request's head behind it.
+size_t Exchange::wanted_room() const noexcept {
+  if (!codec_->in_body()) return kMinReadRoom;
+  uint64_t left = codec_->body_bytes_left();
+  if (upload_) return left != 0 && left < kUploadReadBytes ? left + kMinReadRoom : kUploadReadBytes;
+  return left + kMinReadRoom;  // 0 for a chunked body: its size is not known
+}
+
+// Makes `wanted` bytes of room at the end of the read buffer: drops what no span needs any
+// more, then gives the buffer a larger one if the request in progress still fills it. Only
+// between two decode() calls: the codec holds no pointer into our buffer across calls. False
+// when not even kMinReadRoom can be had.
+bool Exchange::make_room(size_t wanted) noexcept {
   ReadBuffer& b = *in_;
   codec_->compact(b);
-  if (b.capacity - b.length >= kMinReadRoom) return true;
-  // Still full: the head or a Content-Length body is larger than the buffer. Grow, within
-  // what the limits allow one request to need.
+  if (b.capacity - b.length >= wanted) return true;
+  // What the limits allow one request to need.
   const Limits& l = shared_.settings.limits;
-  return b.grow(l.max_target_bytes + l.max_header_bytes + l.max_body_bytes + 2 * kMinReadRoom +
-                shared_.worker.pool.read_capacity());
+  size_t most = l.max_target_bytes + l.max_header_bytes + l.max_body_bytes + 2 * kMinReadRoom +
+                shared_.worker.pool.read_capacity();
+  if (upload_) most = std::max(most, kUploadReadBytes + kPageBytes);
+  // A body's rest or piece, whose size is known, gets its buffer at once, in whole pages; a
+  // head or a chunked body, whose size is not, doubles it, so that a large one is copied a
+  // few times only.
+  bool sized = wanted > kMinReadRoom;
+  size_t capacity = sized ? (b.length + wanted + kPageBytes - 1) / kPageBytes * kPageBytes
+                          : std::max(b.capacity * 2, b.length + wanted);
+  capacity = std::min(capacity, most);
+  if (capacity > b.capacity && shared_.worker.pool.enlarge(b, capacity, most)) return true;
+  return b.capacity - b.length >= kMinReadRoom;
 }
 
 // --- A round ---------------------------------------------------------------------------------

@@ -85,11 +85,12 @@ class Exchange final : private DeferredOwner {
   // Whether the transport should read: no response holds the requests behind it, the client
   // keeps up with the output, and the connection is not ending.
   bool takes_input() const noexcept { return takes_requests() && !backpressured(); }
-  // Room in the read buffer for the next read (at least 1 KiB). Empty when the request in
-  // progress may not grow further: it has been answered 413 or 431.
+  // Room in the read buffer for the next read: at least 1 KiB; for a body, the rest of a
+  // Content-Length body read whole, or a large piece of a streamed one. Empty when the
+  // request in progress may not grow further: it has been answered 413 or 431.
   std::span<char> read_room() noexcept;
-  // `n` bytes were read into read_room() at `now_ns`; `filled`: the read filled the room.
-  void received(size_t n, uint64_t now_ns, bool filled) noexcept;
+  // `n` bytes were read into read_room() at `now_ns`.
+  void received(size_t n, uint64_t now_ns) noexcept;
   // The client sends nothing more: a request it began is answered 400 or abandoned.
   void received_eof() noexcept;
 
@@ -163,7 +164,8 @@ class Exchange final : private DeferredOwner {
   void wake_stream() noexcept;
   void finish_stream() noexcept;
   void parse() noexcept;
-  bool make_room() noexcept;
+  size_t wanted_room() const noexcept;
+  bool make_room(size_t wanted) noexcept;
   void dispatch() noexcept;
   void conclude(Answer answer, Response& response) noexcept;
   void start_stream(bool chunked, Response& response) noexcept;

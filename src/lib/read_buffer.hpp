@@ -1,13 +1,12 @@
 // ReadBuffer: the bytes read from one connection, and the spans of the request being parsed
 // from them (offsets, so that the buffer may be compacted or grown between two reads). Filled
-// by the transport, parsed by the RequestCodec, lent and taken back by the BufferPool.
+// by the transport, parsed by the RequestCodec, lent, enlarged and taken back by the
+// BufferPool.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
-#include <new>
 #include <vector>
 
 namespace hs {
@@ -46,19 +45,6 @@ struct ReadBuffer {
     method = target = body = Span{};
     head_start = head_end = 0;
     headers.clear();
-  }
-
-  // Doubles the capacity, up to `max_capacity`, keeping the bytes held. False when it is
-  // there already or memory is short.
-  bool grow(size_t max_capacity) noexcept {
-    if (capacity >= max_capacity) return false;
-    size_t grown = capacity * 2 < max_capacity ? capacity * 2 : max_capacity;
-    auto bigger = std::unique_ptr<char[]>(new (std::nothrow) char[grown]);
-    if (!bigger) return false;
-    std::memcpy(bigger.get(), data.get(), length);
-    data = std::move(bigger);
-    capacity = grown;
-    return true;
   }
 };
 

@@ -238,6 +238,12 @@ void RequestCodec::start_body(size_t max_body) noexcept {
   execute_again_ = true;
 }
 
+uint64_t RequestCodec::body_bytes_left() const noexcept {
+  // llhttp counts a Content-Length down as it hands the body over.
+  if (phase_ != Phase::body) return 0;
+  return reinterpret_cast<const llhttp_t*>(parser_storage_)->content_length;
+}
+
 RequestCodec::Result RequestCodec::finish() noexcept {
   if (phase_ == Phase::failed) return Result::error;
   // The refused line will not be finished now.

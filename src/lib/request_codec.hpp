@@ -133,6 +133,10 @@ class RequestCodec {
   bool in_head() const noexcept { return phase_ == Phase::head; }
   // Its head is complete and its body is still to come.
   bool in_body() const noexcept { return phase_ == Phase::body || phase_ == Phase::chunked; }
+  // The bytes of its Content-Length body still to come (0 for a chunked body, whose size is
+  // not announced): what the read buffer needs room for. Within max_body_bytes for a body
+  // read whole (a larger one is refused at its head).
+  uint64_t body_bytes_left() const noexcept;
   // The head as sent, whitespace included, may exceed what the limits count by a request
   // line's framing and the whitespace around field values; not by more.
   size_t max_head_wire_bytes() const noexcept {

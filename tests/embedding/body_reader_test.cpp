@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "test_server.hpp"
@@ -139,6 +142,52 @@ TEST(BodyReader, StreamsAChunkedBodyDecoded) {
   // Pipelined after it: served too.
   ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
   EXPECT_EQ(c.read_response().body, "buffered 0");
+}
+
+TEST(BodyReader, StreamsBodiesOfEverySizeByteForByteOnOneKeptAliveConnection) {
+  Uploads u;
+  TestServer server(u.options(1024), u.handler());
+  Client c(server.port());
+  // Around the read buffer (4 KiB) and the pieces the body is read in (64 KiB); with a
+  // Content-Length, then chunked in 8 KiB chunks, each in one write and then in uneven pieces.
+  const size_t sizes[] = {1, 1000, 4095, 4097, 65535, 65536, 65537, 300'000};
+  const size_t pieces[] = {1, 17, 1000, 4096, 9000, 70'000};
+  for (size_t size : sizes) {
+    std::string body = pattern(size);
+    std::string chunked;
+    for (size_t at = 0; at < size; at += 8192) {
+      std::string_view chunk = std::string_view(body).substr(at, 8192);
+      char line[16];
+      std::snprintf(line, sizeof line, "%zx\r\n", chunk.size());
+      chunked += line + std::string(chunk) + "\r\n";
+    }
+    chunked += "0\r\n\r\n";
+    const std::string requests[] = {
+        upload_head(size) + body,
+        "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked};
+    for (const std::string& request : requests) {
+      for (bool split : {false, true}) {
+        if (!split) {
+          ASSERT_TRUE(c.send(request));
+        } else {
+          size_t at = 0;
+          for (size_t i = 0; at < request.size(); ++i) {
+            size_t n = std::min(pieces[i % std::size(pieces)], request.size() - at);
+            ASSERT_TRUE(c.send(std::string_view(request).substr(at, n)));
+            at += n;
+          }
+        }
+        auto r = c.read_response(5000);
+        ASSERT_EQ(r.status, 201) << size << (split ? " split" : " whole");
+        auto seen = server.call([&] { return **u.latest; });
+        EXPECT_EQ(seen.body.size(), size);
+        EXPECT_TRUE(seen.body == body) << size << ": the body differs";
+        EXPECT_EQ(seen.ends, 1);
+        EXPECT_FALSE(r.has("connection"));
+      }
+    }
+  }
+  EXPECT_FALSE(c.closed_by_peer(100));
 }
 
 TEST(BodyReader, ABodyTheServerDoesNotStreamIsBufferedWithinMaxBodyBytes) {

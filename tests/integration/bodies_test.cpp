@@ -3,7 +3,10 @@
 // 100-continue is answered before the body is sent.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 #include "integration_support.hpp"
 
@@ -42,6 +45,99 @@ TEST(Bodies, HandsABodyLargerThanTheReadBufferToTheHandlerInFull) {
   EXPECT_EQ(r.body.size(), body.size());
   EXPECT_TRUE(r.body == body) << "the body differs";
   EXPECT_FALSE(c.closed_by_peer(200));
+  expect_clean_shutdown(server);
+}
+
+// A body in which a byte out of place shows: no run of it repeats within 26 * 13 bytes.
+std::string pattern(size_t n) {
+  std::string s(n, 0);
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 13) % 26);
+  return s;
+}
+
+std::string post_head(size_t length) {
+  return "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+}
+
+TEST(Bodies, EchoesBodiesOfEverySizeByteForByteOnOneKeptAliveConnection) {
+  TestServer server(TestServer::loopback(), echo);
+  Client c(server.port());
+  // Around the read buffer (4 KiB), the room left after a head, the pieces a streamed body is
+  // read in (64 KiB), and up to max_body_bytes (1 MiB): each whole in one write, then with
+  // its head alone and its body in uneven pieces, as a slow client sends it.
+  const size_t sizes[] = {0,
+                          1,
+                          1000,
+                          3000,
+                          4095,
+                          4096,
+                          4097,
+                          8192,
+                          65535,
+                          65536,
+                          65537,
+                          200'000,
+                          1024 * 1024 - 1,
+                          1024 * 1024};
+  const size_t pieces[] = {1, 17, 1000, 4096, 9000, 70'000};
+  for (size_t size : sizes) {
+    std::string body = pattern(size);
+    for (bool split : {false, true}) {
+      if (!split) {
+        ASSERT_TRUE(c.send(post_head(size) + body));
+      } else {
+        ASSERT_TRUE(c.send(post_head(size)));
+        size_t at = 0;
+        for (size_t i = 0; at < size; ++i) {
+          size_t n = std::min(pieces[i % std::size(pieces)], size - at);
+          ASSERT_TRUE(c.send(std::string_view(body).substr(at, n)));
+          at += n;
+        }
+      }
+      ParsedResponse r = c.read_response(5000);
+      ASSERT_EQ(r.status, 200) << size << (split ? " split" : " whole");
+      EXPECT_EQ(r.body.size(), size);
+      EXPECT_TRUE(r.body == body) << size << ": the body differs";
+      EXPECT_FALSE(r.has("connection"));
+    }
+  }
+  EXPECT_FALSE(c.closed_by_peer(100));
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, AnswersPipelinedUploadsInOrder) {
+  TestServer server(TestServer::loopback(), echo);
+  Client c(server.port());
+  std::string a = pattern(10'000), b = pattern(70'000).substr(1), d = "z";
+  ASSERT_TRUE(c.send(post_head(a.size()) + a + post_head(b.size()) + b +
+                     "GET /between HTTP/1.1\r\nHost: a\r\n\r\n" + post_head(d.size()) + d));
+  EXPECT_TRUE(c.read_response().body == a);
+  EXPECT_TRUE(c.read_response().body == b);
+  EXPECT_EQ(c.read_response().body, "");  // the GET's empty body, echoed
+  EXPECT_EQ(c.read_response().body, d);
+  EXPECT_FALSE(c.closed_by_peer(100));
+  expect_clean_shutdown(server);
+}
+
+TEST(Bodies, TakesABodyOfExactlyMaxBodyBytesAndRefusesOneByteMoreWith413) {
+  ServerOptions options = TestServer::loopback();
+  options.limits.max_body_bytes = 100'000;  // far past the read buffer
+  Recorder recorder;
+  TestServer server(options, recorder.handler());
+  Client c(server.port());
+  std::string body = pattern(100'000);
+  ASSERT_TRUE(c.send(post_head(body.size()) + body));
+  EXPECT_EQ(c.read_response().status, 200);
+  ASSERT_EQ(recorder.bodies().size(), 1u);
+  EXPECT_TRUE(recorder.bodies()[0] == body);
+  // The next one on the same connection is a byte over: refused at its head.
+  ASSERT_TRUE(c.send(post_head(100'001)));
+  ParsedResponse r = c.read_response();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(recorder.calls(), 1u);
+  expect_still_serving(server);
   expect_clean_shutdown(server);
 }
 

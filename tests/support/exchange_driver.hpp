@@ -44,7 +44,7 @@ class ExchangeDriver final : private ExchangeHost {
       if (room.empty()) break;  // refused (413, 431): nothing more is read
       size_t n = std::min(room.size(), bytes.size());
       std::memcpy(room.data(), bytes.data(), n);
-      exchange_.received(n, 0, n == room.size());
+      exchange_.received(n, 0);
       bytes.remove_prefix(n);
       taken += n;
       round();

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace hs {
 namespace {
@@ -44,14 +48,89 @@ TEST(BufferPool, ReusesAReturnedReadBufferEmptied) {
   EXPECT_EQ(again->body.length, 0u);
 }
 
-TEST(BufferPool, DoesNotKeepAReadBufferThatGrew) {
+TEST(BufferPool, EnlargesAReadBufferKeepingItsBytes) {
   BufferPool pool(kRead, kOutput, kMaxFree);
   auto b = pool.get_read();
-  b->data = std::make_unique<char[]>(kRead * 4);
-  b->capacity = kRead * 4;
+  std::memcpy(b->data.get(), "head and a piece of body", 24);
+  b->length = 24;
+  b->parsed = 10;
+  ASSERT_TRUE(pool.enlarge(*b, 70'000, 1 << 20));
+  EXPECT_EQ(b->capacity, 70'000u);  // exactly what was asked, when allocated
+  EXPECT_EQ(std::string_view(b->data.get(), b->length), "head and a piece of body");
+  EXPECT_EQ(b->parsed, 10u);
+}
+
+TEST(BufferPool, KeepsALargeReadBufferAndLendsItToTheNextLargeRequest) {
+  BufferPool pool(kRead, kOutput, kMaxFree);
+  auto b = pool.get_read();
+  ASSERT_TRUE(pool.enlarge(*b, 70'000, 1 << 20));
+  const char* large = b->data.get();
   pool.put_read(std::move(b));
-  EXPECT_EQ(pool.free_reads(), 0u);
-  EXPECT_EQ(pool.get_read()->capacity, kRead);  // a fresh standard-size one instead
+  EXPECT_EQ(pool.free_large_reads(), 1u);
+  EXPECT_EQ(pool.get_read()->capacity, kRead);  // a request starts small, whatever is free
+
+  auto next = pool.get_read();
+  const char* small = next->data.get();
+  std::memcpy(next->data.get(), "POST", 4);
+  next->length = 4;
+  ASSERT_TRUE(pool.enlarge(*next, 65'000, 1 << 20));
+  EXPECT_EQ(next->data.get(), large);  // the kept one: no allocation
+  EXPECT_EQ(next->capacity, 70'000u);
+  EXPECT_EQ(std::string_view(next->data.get(), 4), "POST");
+  EXPECT_EQ(pool.free_large_reads(), 0u);
+  // The small buffer it had is free again for the next request to start with.
+  EXPECT_EQ(pool.free_reads(), 1u);
+  EXPECT_EQ(pool.get_read()->data.get(), small);
+}
+
+TEST(BufferPool, LendsTheSmallestFreeLargeBufferThatFitsWithinTheMaximum) {
+  BufferPool pool(kRead, kOutput, kMaxFree);
+  for (size_t capacity : {200'000u, 20'000u, 80'000u}) {
+    auto b = pool.get_read();
+    ASSERT_TRUE(pool.enlarge(*b, capacity, capacity));
+    pool.put_read(std::move(b));
+  }
+  ASSERT_EQ(pool.free_large_reads(), 3u);
+  auto b = pool.get_read();
+  ASSERT_TRUE(pool.enlarge(*b, 30'000, 1 << 20));
+  EXPECT_EQ(b->capacity, 80'000u);
+  auto c = pool.get_read();
+  ASSERT_TRUE(pool.enlarge(*c, 30'000, 100'000));  // the 200,000 one is over the maximum
+  EXPECT_EQ(c->capacity, 30'000u);
+}
+
+TEST(BufferPool, KeepsLargeReadBuffersWithinItsBudget) {
+  BufferPool pool(kRead, kOutput, kMaxFree);
+  // Over the largest it keeps: back to the system.
+  auto huge = pool.get_read();
+  ASSERT_TRUE(pool.enlarge(*huge, BufferPool::kMaxLargeReadBytes + 1, SIZE_MAX));
+  pool.put_read(std::move(huge));
+  EXPECT_EQ(pool.free_large_reads(), 0u);
+  // One request after another reuses the one kept.
+  for (int i = 0; i < 3; ++i) {
+    auto b = pool.get_read();
+    ASSERT_TRUE(pool.enlarge(*b, BufferPool::kMaxLargeReadBytes, SIZE_MAX));
+    pool.put_read(std::move(b));
+  }
+  EXPECT_EQ(pool.free_large_reads(), 1u);
+  // Many at once: the largest it keeps, until the bytes in all would pass the budget.
+  size_t fit = BufferPool::kMaxLargeFreeBytes / BufferPool::kMaxLargeReadBytes;
+  std::vector<std::unique_ptr<ReadBuffer>> held;
+  for (size_t i = 0; i < fit + 2; ++i) {
+    held.push_back(pool.get_read());
+    ASSERT_TRUE(pool.enlarge(*held.back(), BufferPool::kMaxLargeReadBytes, SIZE_MAX));
+  }
+  for (auto& b : held) pool.put_read(std::move(b));
+  EXPECT_EQ(pool.free_large_reads(), fit);
+  // And no more than kMaxLargeFree of them, however small.
+  BufferPool many(kRead, kOutput, 64);
+  held.clear();
+  for (size_t i = 0; i < BufferPool::kMaxLargeFree + 3; ++i) {
+    held.push_back(many.get_read());
+    ASSERT_TRUE(many.enlarge(*held.back(), kRead * 2, kRead * 2));
+  }
+  for (auto& b : held) many.put_read(std::move(b));
+  EXPECT_EQ(many.free_large_reads(), BufferPool::kMaxLargeFree);
 }
 
 TEST(BufferPool, KeepsAtMostMaxFreeReadBuffers) {
