@@ -20,6 +20,11 @@ constexpr size_t kMaxFree = 1024;
 // The room a body read as it arrives gets for each read (see wanted_room()).
 constexpr size_t kUploadReadBytes = 64 * 1024;
 
+// The most room a body read whole gets before any of it has come: past this, its room grows
+// with what has arrived (at most doubling), so that heads announcing large bodies and sending
+// none do not reserve their whole Content-Length each.
+constexpr size_t kBodyRoomAtOnce = 256 * 1024;
+
 // Buffers sized for a body are rounded up to whole pages: those of bodies of about the same
 // size come out the same, so the pool's free ones fit the next.
 constexpr size_t kPageBytes = 4096;
@@ -139,7 +144,8 @@ size_t Exchange::wanted_room() const noexcept {
   if (!codec_->in_body()) return kMinReadRoom;
   uint64_t left = codec_->body_bytes_left();
   if (upload_) return left != 0 && left < kUploadReadBytes ? left + kMinReadRoom : kUploadReadBytes;
-  return left + kMinReadRoom;  // 0 for a chunked body: its size is not known
+  if (left == 0) return kMinReadRoom;  // a chunked body: its size is not known
+  return std::min<uint64_t>(left, std::max(kBodyRoomAtOnce, in_->length)) + kMinReadRoom;
 }
 
 // Makes `wanted` bytes of room at the end of the read buffer: drops what no span needs any
