@@ -37,6 +37,7 @@ struct SocketFixture {
     }
     client = ends[1];
     connection = std::make_unique<hs::Connection>(*shared, hs::UniqueFd(ends[0]));
+    connection->start(false);  // registered: the first batch is read when epoll reports it
   }
   ~SocketFixture() {
     connection.reset();

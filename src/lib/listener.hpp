@@ -23,8 +23,10 @@ namespace hs {
 
 class Listener final : public IoHandler {
  public:
-  // Receives each accepted client, non-blocking and close-on-exec.
-  using AcceptFn = std::function<void(UniqueFd client)>;
+  // Receives each accepted client, non-blocking and close-on-exec. `first_bytes_in`: the
+  // listener defers accept (TCP_DEFER_ACCEPT), so the client was handed over once its first
+  // bytes had arrived (or after the defer period, silent): a read at once finds them.
+  using AcceptFn = std::function<void(UniqueFd client, bool first_bytes_in)>;
 
   // Binds, listens and registers with `reactor`. Throws std::system_error naming the call
   // that failed (e.g. "bind [::]:8080: Address already in use").
@@ -40,6 +42,9 @@ class Listener final : public IoHandler {
   // Stops listening: unregisters and closes the socket. Idempotent.
   void close() noexcept;
   bool open() const noexcept { return static_cast<bool>(fd_); }
+  // Whether the socket defers accept (TCP_DEFER_ACCEPT): set on a TCP socket we bound when
+  // options.defer_accept says so, or found on one handed over.
+  bool defers_accept() const noexcept { return defers_accept_; }
   // Clients accepted and closed at once because the process was out of descriptors.
   uint64_t shed() const noexcept { return shed_; }
 
@@ -61,6 +66,7 @@ class Listener final : public IoHandler {
   uint16_t port_ = 0;
   std::string name_;
   uint64_t shed_ = 0;
+  bool defers_accept_ = false;
 };
 
 }  // namespace hs

@@ -34,7 +34,7 @@ class HS_LOCAL Server::Impl {
   size_t count_ = 0;
 
  private:
-  void accept(UniqueFd fd) noexcept;
+  void accept(UniqueFd fd, bool first_bytes_in) noexcept;
   void refuse(UniqueFd fd) noexcept;
   void closed(Connection& connection) noexcept;
   void tick() noexcept;
@@ -99,8 +99,9 @@ Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Log
   size_t i = 0;
   auto add = [&](ListenerOptions& l) {
     l.fd = handed_over[i++].release();
-    listeners_.push_back(
-        std::make_unique<Listener>(reactor_, l, [this](UniqueFd fd) { accept(std::move(fd)); }));
+    listeners_.push_back(std::make_unique<Listener>(
+        reactor_, l,
+        [this](UniqueFd fd, bool first_bytes_in) { accept(std::move(fd), first_bytes_in); }));
   };
   add(options_.listen);
   for (auto& l : options_.also_listen) add(l);
@@ -131,20 +132,25 @@ ServerStats Server::Impl::stats() const noexcept {
   return s;
 }
 
-void Server::Impl::accept(UniqueFd fd) noexcept {
+void Server::Impl::accept(UniqueFd fd, bool first_bytes_in) noexcept {
   if (shared_.exchange.worker.draining) return;  // closes fd
   if (count_ >= options_.max_connections) return refuse(std::move(fd));
   size_t index = static_cast<size_t>(fd.get());
+  Connection* connection;
   try {
     if (index >= connections_.size()) connections_.resize(index + 1 + connections_.size() / 2);
-    auto connection = std::make_unique<Connection>(shared_, std::move(fd));
-    if (connection->closed()) return;
-    connections_[index] = std::move(connection);
+    connections_[index] = std::make_unique<Connection>(shared_, std::move(fd));
+    connection = connections_[index].get();
   } catch (const std::bad_alloc&) {
     return;  // the descriptor closes with the failed connection
   }
   ++count_;
-  if (tick_timer_ == 0) tick_timer_ = reactor_.add_timer(kTickMs, kTickMs, [this] { tick(); });
+  // Counted and in its slot first: it may be answered and closed (closed()) before it returns.
+  connection->start(first_bytes_in);
+  // Still freed only before the sleep (retired_), so still there to ask. One answered and
+  // closed at once needs no deadline checked.
+  if (!connection->closed() && tick_timer_ == 0)
+    tick_timer_ = reactor_.add_timer(kTickMs, kTickMs, [this] { tick(); });
 }
 
 void Server::Impl::refuse(UniqueFd fd) noexcept {
