@@ -22,13 +22,13 @@ constexpr uint64_t kCorkedFileBytes = 64 * 1024;
 
 }  // namespace
 
-Connection::Connection(ConnectionShared& shared, UniqueFd fd)
+Connection::Connection(ConnectionShared& shared, UniqueFd fd, const sockaddr_storage& peer)
     : shared_(shared), fd_(std::move(fd)), slot_(fd_.get()), exchange_(shared.exchange, *this) {
   ++shared_.exchange.worker.stats.accepted;
   enter(State::reading, limits().header_timeout_ms);
   if (shared_.exchange.settings.access_log) {
     char name[64];
-    exchange_.set_remote(peer_name(fd_.get(), name));
+    exchange_.set_remote(peer_name(peer, name));
   }
 }
 

@@ -32,6 +32,8 @@
 // Threads: the reactor's thread only.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -88,8 +90,8 @@ class Connection final : public IoHandler, private ListLink, private ExchangeHos
     return static_cast<size_t>(s) < kDeadlineStates;
   }
 
-  // Takes `fd`; start() registers it.
-  Connection(ConnectionShared& shared, UniqueFd fd);
+  // Takes `fd`, accepted from `peer` (for the access log); start() registers it.
+  Connection(ConnectionShared& shared, UniqueFd fd, const sockaddr_storage& peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

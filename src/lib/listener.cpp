@@ -217,10 +217,17 @@ void Listener::close() noexcept {
 }
 
 void Listener::on_io(uint32_t) noexcept {
+  Accepted accepted;
+  accepted.first_bytes_in = defers_accept_;
   for (int i = 0; i < kMaxAcceptsPerWakeup && fd_; ++i) {
-    int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    accepted.peer.ss_family = AF_UNSPEC;
+    socklen_t length = sizeof accepted.peer;
+    int client = ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&accepted.peer), &length,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (client >= 0) {
-      on_accept_(UniqueFd(client), defers_accept_);
+      accepted.fd.reset(client);
+      on_accept_(accepted);
+      accepted.fd.reset();  // closed here unless the callback took it
       continue;
     }
     switch (errno) {

@@ -10,6 +10,8 @@
 // may do anything a reactor callback may do, including closing the listener.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -21,12 +23,20 @@
 
 namespace hs {
 
+// A client as accept4 hands it over.
+struct Accepted {
+  UniqueFd fd;  // non-blocking, close-on-exec
+  // Its address, from accept4 itself (no getpeername); AF_UNSPEC if the kernel gave none.
+  sockaddr_storage peer;
+  // The listener defers accept (TCP_DEFER_ACCEPT), so the client was handed over once its
+  // first bytes had arrived (or, silent, after the defer period): a read at once finds them.
+  bool first_bytes_in = false;
+};
+
 class Listener final : public IoHandler {
  public:
-  // Receives each accepted client, non-blocking and close-on-exec. `first_bytes_in`: the
-  // listener defers accept (TCP_DEFER_ACCEPT), so the client was handed over once its first
-  // bytes had arrived (or after the defer period, silent): a read at once finds them.
-  using AcceptFn = std::function<void(UniqueFd client, bool first_bytes_in)>;
+  // Receives each accepted client; may take its descriptor.
+  using AcceptFn = std::function<void(Accepted& client)>;
 
   // Binds, listens and registers with `reactor`. Throws std::system_error naming the call
   // that failed (e.g. "bind [::]:8080: Address already in use").

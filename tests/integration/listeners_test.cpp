@@ -221,9 +221,9 @@ TEST(Listeners, AcceptedSocketsHaveNoDelayWithoutACallPerConnection) {
   options.address = "127.0.0.1";
   options.port = 0;
   int nodelay = -1;
-  hs::Listener listener(reactor, options, [&](hs::UniqueFd client, bool) {
+  hs::Listener listener(reactor, options, [&](hs::Accepted& client) {
     socklen_t length = sizeof nodelay;
-    ::getsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &length);
+    ::getsockopt(client.fd.get(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &length);
   });
   hs::test::Client client(listener.port());
   ASSERT_TRUE(client.connected());
@@ -233,7 +233,7 @@ TEST(Listeners, AcceptedSocketsHaveNoDelayWithoutACallPerConnection) {
 }
 
 // A TCP listener we bind defers accept: a client that has connected but sent nothing is not
-// handed over; one is, with its bytes ready to read, as soon as they arrive.
+// handed over; one is, with its bytes ready to read and its address, as soon as they arrive.
 TEST(Listeners, ATcpListenerHandsOverAClientOnceItsFirstBytesHaveArrived) {
   hs::Reactor reactor;
   hs::ListenerOptions options;
@@ -242,11 +242,13 @@ TEST(Listeners, ATcpListenerHandsOverAClientOnceItsFirstBytesHaveArrived) {
   int accepted = 0;
   bool first_bytes_in = false;
   ssize_t ready = -1;
-  hs::Listener listener(reactor, options, [&](hs::UniqueFd client, bool deferred) {
+  sockaddr_in peer{};
+  hs::Listener listener(reactor, options, [&](hs::Accepted& client) {
+    std::memcpy(&peer, &client.peer, sizeof peer);
     ++accepted;
-    first_bytes_in = deferred;
+    first_bytes_in = client.first_bytes_in;
     char buf[16];
-    ready = ::recv(client.get(), buf, sizeof buf, MSG_DONTWAIT);
+    ready = ::recv(client.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
   });
   EXPECT_TRUE(listener.defers_accept());
   hs::test::Client client(listener.port());
@@ -258,6 +260,11 @@ TEST(Listeners, ATcpListenerHandsOverAClientOnceItsFirstBytesHaveArrived) {
   EXPECT_EQ(accepted, 1);
   EXPECT_TRUE(first_bytes_in);
   EXPECT_EQ(ready, 3) << "the first bytes were not there to read at once";
+  sockaddr_in local{};
+  socklen_t length = sizeof local;
+  ASSERT_EQ(::getsockname(client.fd(), reinterpret_cast<sockaddr*>(&local), &length), 0);
+  EXPECT_EQ(peer.sin_family, AF_INET);
+  EXPECT_EQ(peer.sin_port, local.sin_port) << "the client's address was not handed over";
 }
 
 TEST(Listeners, WithoutDeferAcceptASilentClientIsHandedOverAtOnce) {
@@ -268,9 +275,9 @@ TEST(Listeners, WithoutDeferAcceptASilentClientIsHandedOverAtOnce) {
   options.defer_accept = false;
   int accepted = 0;
   bool first_bytes_in = true;
-  hs::Listener listener(reactor, options, [&](hs::UniqueFd, bool deferred) {
+  hs::Listener listener(reactor, options, [&](hs::Accepted& client) {
     ++accepted;
-    first_bytes_in = deferred;
+    first_bytes_in = client.first_bytes_in;
   });
   EXPECT_FALSE(listener.defers_accept());
   hs::test::Client client(listener.port());
@@ -294,7 +301,7 @@ TEST(Listeners, ASocketHandedOverKeepsTheDeferAcceptItsMakerGaveIt) {
     hs::Reactor reactor;
     hs::ListenerOptions options;
     options.fd = fd;
-    hs::Listener listener(reactor, options, [](hs::UniqueFd, bool) {});
+    hs::Listener listener(reactor, options, [](hs::Accepted&) {});
     int now = -1;
     socklen_t length = sizeof now;
     ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &now, &length), 0);
