@@ -1,10 +1,11 @@
 // Listener: one listening socket that hands every accepted client to a callback.
 //
 // Binds the address (IPv6 dual-stack "::" by default, 0.0.0.0 where the host has no IPv6;
-// or a unix socket's path; or takes over a socket that is listening already),
-// accepts with accept4 until the queue is drained or a per-wakeup cap is reached, and keeps
-// a spare descriptor so that running out of descriptors (EMFILE) sheds waiting clients
-// instead of spinning on a listening socket that stays readable (libuv's trick).
+// or a unix socket's path; or takes over a socket that is listening already), defers accept
+// on a TCP socket it binds (a client is queued once its first bytes have arrived), accepts
+// with accept4 until the queue is drained or a per-wakeup cap is reached, and keeps a spare
+// descriptor so that running out of descriptors (EMFILE) sheds waiting clients instead of
+// spinning on a listening socket that stays readable (libuv's trick).
 //
 // Threads: the reactor's thread only. The callback runs inside the reactor's dispatch and
 // may do anything a reactor callback may do, including closing the listener.
