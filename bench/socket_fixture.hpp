@@ -36,7 +36,10 @@ struct SocketFixture {
       return;
     }
     client = ends[1];
-    connection = std::make_unique<hs::Connection>(*shared, hs::UniqueFd(ends[0]));
+    sockaddr_storage peer{};
+    peer.ss_family = AF_UNIX;
+    connection = std::make_unique<hs::Connection>(*shared, hs::UniqueFd(ends[0]), peer);
+    connection->start(false);  // registered: the first batch is read when epoll reports it
   }
   ~SocketFixture() {
     connection.reset();

@@ -24,28 +24,27 @@ void log_access(Logger& logger, const AccessEntry& e) noexcept {
   logger.info_fields("access"sv, fields);
 }
 
-std::string_view peer_name(int fd, char (&out)[64]) noexcept {
-  sockaddr_storage ss{};
-  socklen_t length = sizeof ss;
+std::string_view peer_name(const sockaddr_storage& ss, char (&out)[64]) noexcept {
   out[0] = '\0';
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &length) != 0) return {};
   char* p = out;
   uint16_t port;
   if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
     if (!::inet_ntop(AF_INET, &a->sin_addr, p, 48)) return {};
     p += std::strlen(p);
     port = ntohs(a->sin_port);
   } else if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
     *p++ = '[';
     if (!::inet_ntop(AF_INET6, &a->sin6_addr, p, 48)) return {};
     p += std::strlen(p);
     *p++ = ']';
     port = ntohs(a->sin6_port);
-  } else {
+  } else if (ss.ss_family == AF_UNIX) {
     std::memcpy(out, "unix", 5);
     return {out, 4};
+  } else {
+    return {};
   }
   *p++ = ':';
   p = std::to_chars(p, out + 63, port).ptr;

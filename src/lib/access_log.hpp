@@ -18,6 +18,8 @@
 // Threads: the reactor's thread only.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,10 +38,10 @@ struct AccessEntry {
 
 void log_access(Logger& logger, const AccessEntry& entry) noexcept;
 
-// The peer of a connected socket as the log shows it: "127.0.0.1:50412", "[::1]:50412", or
-// "unix" (a unix socket's client has no name); "" when the kernel will not say. Into `out`,
-// NUL-terminated. One getpeername() call.
-std::string_view peer_name(int fd, char (&out)[64]) noexcept;
+// A client's address (accept4's) as the log shows it: "127.0.0.1:50412", "[::1]:50412", or
+// "unix" (a unix socket's client has no name); "" for one the kernel did not give. Into `out`,
+// NUL-terminated.
+std::string_view peer_name(const sockaddr_storage& peer, char (&out)[64]) noexcept;
 
 // "HTTP/1.1" for 1, 1 into `out` (at least 16 bytes).
 std::string_view http_version(int major, int minor, char* out) noexcept;

@@ -22,22 +22,32 @@ constexpr uint64_t kCorkedFileBytes = 64 * 1024;
 
 }  // namespace
 
-Connection::Connection(ConnectionShared& shared, UniqueFd fd)
+Connection::Connection(ConnectionShared& shared, UniqueFd fd, const sockaddr_storage& peer)
     : shared_(shared), fd_(std::move(fd)), slot_(fd_.get()), exchange_(shared.exchange, *this) {
   ++shared_.exchange.worker.stats.accepted;
-  // Edge-triggered for both directions: registered once, never modified. Backpressure is
-  // "do not read", not an epoll_ctl call.
-  uint32_t events = kReadable | kWritable | kReadHangup | kEdgeTriggered;
-  if (shared_.reactor.add(fd_.get(), events, this) != 0) {
-    fd_.reset();
-    state_ = State::closed;
-    return;
-  }
   enter(State::reading, limits().header_timeout_ms);
   if (shared_.exchange.settings.access_log) {
     char name[64];
-    exchange_.set_remote(peer_name(fd_.get(), name));
+    exchange_.set_remote(peer_name(peer, name));
   }
+}
+
+void Connection::start(bool read_first) noexcept {
+  if (read_first) {
+    // The request is most likely in the socket already: serve it now rather than register
+    // and wait for the epoll_wait that would report it. A connection answered and closed here
+    // (Connection: close) never costs an epoll_ctl. If the read finds nothing (a silent client
+    // handed over after the defer period) it costs one read, and the registration below
+    // reports what comes later.
+    peer_ = Peer::readable;
+    serve();
+    if (closed()) return;
+  }
+  // Edge-triggered for both directions: registered once, never modified. Backpressure is
+  // "do not read", not an epoll_ctl call. Registering checks readiness as it is now, so an
+  // edge that came during the round above is not lost.
+  uint32_t events = kReadable | kWritable | kReadHangup | kEdgeTriggered;
+  if (shared_.reactor.add(fd_.get(), events, this) != 0) close();
 }
 
 Connection::~Connection() {

@@ -6,10 +6,11 @@
 // of the state it waits in. Everything HTTP is its Exchange's (exchange.hpp): the connection
 // lends it the bytes it reads, sends what it produces, and waits for what it says comes next.
 //
-// Lifetime: created by the Server for an accepted descriptor, registered with the reactor
-// edge-triggered for reading and writing once (no epoll_ctl afterwards). A connection that
-// closes itself calls ConnectionShared::on_closed from inside its own callback; the owner must
-// free it only after that callback has returned.
+// Lifetime: created by the Server for an accepted descriptor, then start()ed: registered with
+// the reactor edge-triggered for reading and writing once (no epoll_ctl afterwards), after a
+// first round of serving when the request is likely in the socket already. A connection that
+// closes itself calls ConnectionShared::on_closed from inside its own callback (or from
+// start()); the owner must free it only after that call has returned.
 //
 // States and their deadlines (all connections in one state share a timeout, so each state's
 // list is ordered by deadline):
@@ -30,6 +31,8 @@
 //
 // Threads: the reactor's thread only.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <functional>
@@ -87,11 +90,17 @@ class Connection final : public IoHandler, private ListLink, private ExchangeHos
     return static_cast<size_t>(s) < kDeadlineStates;
   }
 
-  // Registers `fd` with the reactor. Check closed() afterwards: registration can fail.
-  Connection(ConnectionShared& shared, UniqueFd fd);
+  // Takes `fd`, accepted from `peer` (for the access log); start() registers it.
+  Connection(ConnectionShared& shared, UniqueFd fd, const sockaddr_storage& peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+
+  // Registers with the reactor; with `read_first` (the listener defers accept: the first
+  // bytes have most likely arrived), serves what the socket holds first, and may close
+  // (calling on_closed) before registering at all. Once, by the owner, after it has stored
+  // the connection where on_closed finds it.
+  void start(bool read_first) noexcept;
 
   void on_io(uint32_t events) noexcept override;
 

@@ -20,6 +20,12 @@ namespace hs {
 
 namespace {
 
+// TCP_DEFER_ACCEPT's period, in seconds: the kernel turns it into SYN-ACK retransmissions (1 s
+// is one, the least), after which a client that has sent nothing is handed over anyway. The
+// least there is: a silent client waits for the header timeout only this much later than
+// without deferring, and a connection whose first bytes come at once is not delayed at all.
+constexpr int kDeferAcceptSeconds = 1;
+
 // Accepting more than this per wakeup would starve the connections already being served
 // (Redis caps its accept loop the same way). The socket is level-triggered: the rest wait.
 constexpr int kMaxAcceptsPerWakeup = 64;
@@ -106,6 +112,13 @@ Listener::Listener(Reactor& reactor, const ListenerOptions& options, AcceptFn on
     // Fails harmlessly (EOPNOTSUPP) on a unix socket.
     int one = 1;
     ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Asked back rather than assumed: set by bind_tcp, or by whoever made a socket handed
+    // over; a kernel or sandbox without it reads as "no" (a unix socket says EOPNOTSUPP).
+    int defer_s = 0;
+    socklen_t length = sizeof defer_s;
+    defers_accept_ =
+        ::getsockopt(fd_.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, &length) == 0 &&
+        defer_s > 0;
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (int err = reactor_.add(fd_.get(), kReadable, this); err != 0)
       fail(err, "epoll_ctl(ADD listener)");
@@ -131,6 +144,9 @@ void Listener::adopt(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) fail(errno, "fcntl(O_NONBLOCK)");
   if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) fail(errno, "fcntl(FD_CLOEXEC)");
+  // TCP_DEFER_ACCEPT is left as the host made it: the socket outlives us in the host's hands
+  // (systemd passes the same one to the next start, and may share it), so a change made here
+  // would persist there behind the back of what configures it (a unit's DeferAcceptSec=).
   name_ = socket_name(fd, &port_);
 }
 
@@ -173,6 +189,11 @@ void Listener::bind_tcp(const ListenerOptions& options) {
   if (addr.family == AF_INET6 && options.address.empty() &&
       ::setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0)
     fail(errno, "setsockopt(IPV6_V6ONLY)");
+  // Worth having, not worth failing for (an emulated kernel may lack it): the constructor
+  // asks the socket whether it took.
+  if (options.defer_accept)
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &kDeferAcceptSeconds,
+                 sizeof kDeferAcceptSeconds);
   std::string where = addr.name + ":" + std::to_string(options.port);
   if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr.storage), addr.length) != 0)
     fail(errno, "bind " + where);
@@ -196,10 +217,17 @@ void Listener::close() noexcept {
 }
 
 void Listener::on_io(uint32_t) noexcept {
+  Accepted accepted;
+  accepted.first_bytes_in = defers_accept_;
   for (int i = 0; i < kMaxAcceptsPerWakeup && fd_; ++i) {
-    int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    accepted.peer.ss_family = AF_UNSPEC;
+    socklen_t length = sizeof accepted.peer;
+    int client = ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&accepted.peer), &length,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (client >= 0) {
-      on_accept_(UniqueFd(client));
+      accepted.fd.reset(client);
+      on_accept_(accepted);
+      accepted.fd.reset();  // closed here unless the callback took it
       continue;
     }
     switch (errno) {

@@ -1,14 +1,17 @@
 // Listener: one listening socket that hands every accepted client to a callback.
 //
 // Binds the address (IPv6 dual-stack "::" by default, 0.0.0.0 where the host has no IPv6;
-// or a unix socket's path; or takes over a socket that is listening already),
-// accepts with accept4 until the queue is drained or a per-wakeup cap is reached, and keeps
-// a spare descriptor so that running out of descriptors (EMFILE) sheds waiting clients
-// instead of spinning on a listening socket that stays readable (libuv's trick).
+// or a unix socket's path; or takes over a socket that is listening already), defers accept
+// on a TCP socket it binds (a client is queued once its first bytes have arrived), accepts
+// with accept4 until the queue is drained or a per-wakeup cap is reached, and keeps a spare
+// descriptor so that running out of descriptors (EMFILE) sheds waiting clients instead of
+// spinning on a listening socket that stays readable (libuv's trick).
 //
 // Threads: the reactor's thread only. The callback runs inside the reactor's dispatch and
 // may do anything a reactor callback may do, including closing the listener.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <functional>
@@ -21,10 +24,20 @@
 
 namespace hs {
 
+// A client as accept4 hands it over.
+struct Accepted {
+  UniqueFd fd;  // non-blocking, close-on-exec
+  // Its address, from accept4 itself (no getpeername); AF_UNSPEC if the kernel gave none.
+  sockaddr_storage peer;
+  // The listener defers accept (TCP_DEFER_ACCEPT), so the client was handed over once its
+  // first bytes had arrived (or, silent, after the defer period): a read at once finds them.
+  bool first_bytes_in = false;
+};
+
 class Listener final : public IoHandler {
  public:
-  // Receives each accepted client, non-blocking and close-on-exec.
-  using AcceptFn = std::function<void(UniqueFd client)>;
+  // Receives each accepted client; may take its descriptor.
+  using AcceptFn = std::function<void(Accepted& client)>;
 
   // Binds, listens and registers with `reactor`. Throws std::system_error naming the call
   // that failed (e.g. "bind [::]:8080: Address already in use").
@@ -40,6 +53,9 @@ class Listener final : public IoHandler {
   // Stops listening: unregisters and closes the socket. Idempotent.
   void close() noexcept;
   bool open() const noexcept { return static_cast<bool>(fd_); }
+  // Whether the socket defers accept (TCP_DEFER_ACCEPT): set on a TCP socket we bound when
+  // options.defer_accept says so, or found on one handed over.
+  bool defers_accept() const noexcept { return defers_accept_; }
   // Clients accepted and closed at once because the process was out of descriptors.
   uint64_t shed() const noexcept { return shed_; }
 
@@ -61,6 +77,7 @@ class Listener final : public IoHandler {
   uint16_t port_ = 0;
   std::string name_;
   uint64_t shed_ = 0;
+  bool defers_accept_ = false;
 };
 
 }  // namespace hs

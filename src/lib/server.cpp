@@ -34,8 +34,8 @@ class HS_LOCAL Server::Impl {
   size_t count_ = 0;
 
  private:
-  void accept(UniqueFd fd) noexcept;
-  void refuse(UniqueFd fd) noexcept;
+  void accept(Accepted& client) noexcept;
+  void refuse(int fd) noexcept;
   void closed(Connection& connection) noexcept;
   void tick() noexcept;
   void expire(List& list, uint64_t now) noexcept;
@@ -100,7 +100,7 @@ Server::Impl::Impl(Reactor& reactor, ServerOptions options, Handler handler, Log
   auto add = [&](ListenerOptions& l) {
     l.fd = handed_over[i++].release();
     listeners_.push_back(
-        std::make_unique<Listener>(reactor_, l, [this](UniqueFd fd) { accept(std::move(fd)); }));
+        std::make_unique<Listener>(reactor_, l, [this](Accepted& client) { accept(client); }));
   };
   add(options_.listen);
   for (auto& l : options_.also_listen) add(l);
@@ -131,23 +131,28 @@ ServerStats Server::Impl::stats() const noexcept {
   return s;
 }
 
-void Server::Impl::accept(UniqueFd fd) noexcept {
-  if (shared_.exchange.worker.draining) return;  // closes fd
-  if (count_ >= options_.max_connections) return refuse(std::move(fd));
-  size_t index = static_cast<size_t>(fd.get());
+void Server::Impl::accept(Accepted& client) noexcept {
+  if (shared_.exchange.worker.draining) return;  // the listener closes it
+  if (count_ >= options_.max_connections) return refuse(client.fd.get());
+  size_t index = static_cast<size_t>(client.fd.get());
+  Connection* connection;
   try {
     if (index >= connections_.size()) connections_.resize(index + 1 + connections_.size() / 2);
-    auto connection = std::make_unique<Connection>(shared_, std::move(fd));
-    if (connection->closed()) return;
-    connections_[index] = std::move(connection);
+    connections_[index] = std::make_unique<Connection>(shared_, std::move(client.fd), client.peer);
+    connection = connections_[index].get();
   } catch (const std::bad_alloc&) {
     return;  // the descriptor closes with the failed connection
   }
   ++count_;
-  if (tick_timer_ == 0) tick_timer_ = reactor_.add_timer(kTickMs, kTickMs, [this] { tick(); });
+  // Counted and in its slot first: it may be answered and closed (closed()) before it returns.
+  connection->start(client.first_bytes_in);
+  // Still freed only before the sleep (retired_), so still there to ask. One answered and
+  // closed at once needs no deadline checked.
+  if (!connection->closed() && tick_timer_ == 0)
+    tick_timer_ = reactor_.add_timer(kTickMs, kTickMs, [this] { tick(); });
 }
 
-void Server::Impl::refuse(UniqueFd fd) noexcept {
+void Server::Impl::refuse(int fd) noexcept {
   ++refused_;
   // An answer like any other (Date, Server), sent without reading the request: one try,
   // never blocking; the client may be gone already.
@@ -166,7 +171,7 @@ void Server::Impl::refuse(UniqueFd fd) noexcept {
   } catch (const std::bad_alloc&) {
     return;
   }
-  ssize_t n = ::send(fd.get(), refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t n = ::send(fd, refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n > 0) shared_.exchange.worker.stats.traffic.bytes_written += static_cast<uint64_t>(n);
 }
 

@@ -68,7 +68,11 @@ TEST(Deadlines, AnswersAHeadTrickledByteByByteWith408WithinTheHeaderTimeout) {
 }
 
 TEST(Deadlines, ClosesASilentConnectionWithoutAResponse) {
-  TestServer server(short_timeouts());
+  // Handed over at once, so that the timeout is measured alone: a listener that defers accept
+  // hands a silent client over a second later (defer_accept_test).
+  ServerOptions o = short_timeouts();
+  o.listen.defer_accept = false;
+  TestServer server(o);
   Client c(server.port());
   auto start = Clock::now();
   EXPECT_EQ(c.read_until_close(4000), "");

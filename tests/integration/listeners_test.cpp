@@ -221,14 +221,93 @@ TEST(Listeners, AcceptedSocketsHaveNoDelayWithoutACallPerConnection) {
   options.address = "127.0.0.1";
   options.port = 0;
   int nodelay = -1;
-  hs::Listener listener(reactor, options, [&](hs::UniqueFd client) {
+  hs::Listener listener(reactor, options, [&](hs::Accepted& client) {
     socklen_t length = sizeof nodelay;
-    ::getsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &length);
+    ::getsockopt(client.fd.get(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &length);
   });
   hs::test::Client client(listener.port());
   ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send("G"));  // the listener defers accept until the first bytes
   for (int i = 0; i < 100 && nodelay == -1; ++i) reactor.run_once(10);
   EXPECT_EQ(nodelay, 1);
+}
+
+// A TCP listener we bind defers accept: a client that has connected but sent nothing is not
+// handed over; one is, with its bytes ready to read and its address, as soon as they arrive.
+TEST(Listeners, ATcpListenerHandsOverAClientOnceItsFirstBytesHaveArrived) {
+  hs::Reactor reactor;
+  hs::ListenerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  int accepted = 0;
+  bool first_bytes_in = false;
+  ssize_t ready = -1;
+  sockaddr_in peer{};
+  hs::Listener listener(reactor, options, [&](hs::Accepted& client) {
+    std::memcpy(&peer, &client.peer, sizeof peer);
+    ++accepted;
+    first_bytes_in = client.first_bytes_in;
+    char buf[16];
+    ready = ::recv(client.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+  });
+  EXPECT_TRUE(listener.defers_accept());
+  hs::test::Client client(listener.port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 30; ++i) reactor.run_once(10);
+  EXPECT_EQ(accepted, 0) << "handed over before it sent anything";
+  ASSERT_TRUE(client.send("GET"));
+  for (int i = 0; i < 100 && accepted == 0; ++i) reactor.run_once(10);
+  EXPECT_EQ(accepted, 1);
+  EXPECT_TRUE(first_bytes_in);
+  EXPECT_EQ(ready, 3) << "the first bytes were not there to read at once";
+  sockaddr_in local{};
+  socklen_t length = sizeof local;
+  ASSERT_EQ(::getsockname(client.fd(), reinterpret_cast<sockaddr*>(&local), &length), 0);
+  EXPECT_EQ(peer.sin_family, AF_INET);
+  EXPECT_EQ(peer.sin_port, local.sin_port) << "the client's address was not handed over";
+}
+
+TEST(Listeners, WithoutDeferAcceptASilentClientIsHandedOverAtOnce) {
+  hs::Reactor reactor;
+  hs::ListenerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.defer_accept = false;
+  int accepted = 0;
+  bool first_bytes_in = true;
+  hs::Listener listener(reactor, options, [&](hs::Accepted& client) {
+    ++accepted;
+    first_bytes_in = client.first_bytes_in;
+  });
+  EXPECT_FALSE(listener.defers_accept());
+  hs::test::Client client(listener.port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 100 && accepted == 0; ++i) reactor.run_once(10);
+  EXPECT_EQ(accepted, 1);
+  EXPECT_FALSE(first_bytes_in);
+}
+
+// A socket handed over keeps TCP_DEFER_ACCEPT as its maker set it, on or off: the host's
+// copy outlives the server (systemd passes it to the next start).
+TEST(Listeners, ASocketHandedOverKeepsTheDeferAcceptItsMakerGaveIt) {
+  for (int made_with : {0, 1}) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &made_with, sizeof made_with), 0);
+    ASSERT_EQ(::listen(fd, 16), 0);
+    hs::Reactor reactor;
+    hs::ListenerOptions options;
+    options.fd = fd;
+    hs::Listener listener(reactor, options, [](hs::Accepted&) {});
+    int now = -1;
+    socklen_t length = sizeof now;
+    ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &now, &length), 0);
+    EXPECT_EQ(now != 0, made_with != 0) << "made with " << made_with;
+    EXPECT_EQ(listener.defers_accept(), made_with != 0);
+  }
 }
 
 }  // namespace

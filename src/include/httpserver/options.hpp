@@ -26,6 +26,13 @@ struct ListenerOptions {
   int backlog = 4096;         // the kernel caps it at net.core.somaxconn
   bool reuse_port = false;    // SO_REUSEPORT: several reactors, one listener each, one port
   uint32_t unix_mode = 0660;  // the permissions of a unix socket's file
+  // TCP_DEFER_ACCEPT on a TCP socket we bind: the kernel completes the handshake alone and
+  // hands a client over once its first bytes have arrived, so a new connection costs one
+  // wakeup, not two, and its request is read at once. A client that connects and sends
+  // nothing is handed over anyway about 1 s later; header_timeout_ms runs from then. Not
+  // applied to a socket handed over (fd): the host that made it decides (systemd's
+  // DeferAcceptSec=).
+  bool defer_accept = true;
   // A socket already bound and listening, served instead of `address`; the server takes
   // ownership (closes it). -1: bind `address`.
   int fd = -1;
