@@ -35,7 +35,7 @@ class HS_LOCAL Server::Impl {
 
  private:
   void accept(Accepted& client) noexcept;
-  void refuse(int fd) noexcept;
+  void refuse(int fd, bool first_bytes_in) noexcept;
   void closed(Connection& connection) noexcept;
   void tick() noexcept;
   void expire(List& list, uint64_t now) noexcept;
@@ -133,7 +133,7 @@ ServerStats Server::Impl::stats() const noexcept {
 
 void Server::Impl::accept(Accepted& client) noexcept {
   if (shared_.exchange.worker.draining) return;  // the listener closes it
-  if (count_ >= options_.max_connections) return refuse(client.fd.get());
+  if (count_ >= options_.max_connections) return refuse(client.fd.get(), client.first_bytes_in);
   size_t index = static_cast<size_t>(client.fd.get());
   Connection* connection;
   try {
@@ -152,7 +152,7 @@ void Server::Impl::accept(Accepted& client) noexcept {
     tick_timer_ = reactor_.add_timer(kTickMs, kTickMs, [this] { tick(); });
 }
 
-void Server::Impl::refuse(int fd) noexcept {
+void Server::Impl::refuse(int fd, bool first_bytes_in) noexcept {
   ++refused_;
   // An answer like any other (Date, Server), sent without reading the request: one try,
   // never blocking; the client may be gone already.
@@ -173,6 +173,13 @@ void Server::Impl::refuse(int fd) noexcept {
   }
   ssize_t n = ::send(fd, refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n > 0) shared_.exchange.worker.stats.traffic.bytes_written += static_cast<uint64_t>(n);
+  // Handed over with its request already in (deferred accept): closed unread, the socket
+  // would send a reset, which can destroy the 503 before the client reads it. Read what is
+  // there (one try, never blocking) so that the close is an orderly one.
+  if (first_bytes_in) {
+    char request[4096];
+    ::recv(fd, request, sizeof request, MSG_DONTWAIT);
+  }
 }
 
 void Server::Impl::closed(Connection& connection) noexcept {
