@@ -27,7 +27,9 @@ class ExchangeDriver final : private ExchangeHost {
  public:
   // `keep_output` false: the output is counted (output_bytes()), not kept; for benchmarks.
   explicit ExchangeDriver(ExchangeShared& shared, bool keep_output = true)
-      : exchange_(shared, *this), keep_output_(keep_output) {}
+      : exchange_(shared, *this),
+        keep_output_(keep_output),
+        time_requests_(shared.settings.time_requests) {}
 
   // Bytes as one read would bring them; runs rounds until the exchange waits. Returns how many
   // it took: the rest stays with the client (in the kernel, for a socket) while the exchange
@@ -44,7 +46,8 @@ class ExchangeDriver final : private ExchangeHost {
       if (room.empty()) break;  // refused (413, 431): nothing more is read
       size_t n = std::min(room.size(), bytes.size());
       std::memcpy(room.data(), bytes.data(), n);
-      exchange_.received(n, 0);
+      // The read's time, as a Connection gives it: an access line's duration counts from it.
+      exchange_.received(n, time_requests_ ? monotonic_ns() : 0);
       bytes.remove_prefix(n);
       taken += n;
       round();
@@ -152,6 +155,7 @@ class ExchangeDriver final : private ExchangeHost {
 
   Exchange exchange_;
   bool keep_output_;
+  bool time_requests_;
   std::string out_;
   size_t output_bytes_ = 0;
   Exchange::Next next_ = Exchange::Next::fresh;
