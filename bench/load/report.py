@@ -204,17 +204,7 @@ def table(rows):
             f2(r["ratio_floor_raw"]), f2(r["ratio_nginx_per_core"]), f2(r["ratio_nginx_raw"]),
             f2(r["wrk_cpu_share"]),
         ])
-    width = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
-    left = {0, 1}
-
-    def line(cells):
-        return "| " + " | ".join(c.ljust(width[i]) if i in left else c.rjust(width[i])
-                                 for i, c in enumerate(cells)) + " |"
-    out = [line(head),
-           "|" + "|".join(("-" * (w + 1) + ":") if i not in left else ("-" * (w + 2))
-                          for i, w in enumerate(width)) + "|"]
-    out += [line(b) for b in body]
-    return "\n".join(out)
+    return md_table(head, body, left={0, 1})
 
 
 def f_mb(x):
