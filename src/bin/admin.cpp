@@ -201,6 +201,10 @@ Admin::Admin(ListenerOptions listen, std::vector<WorkerView> workers)
       .get("/metrics", [this](const Request&, Response& r) { metrics(r); });
   ServerOptions options;
   options.listen = std::move(listen);
+  // A probe is read on the wakeup after its accept, not served in the same one: a SIGTERM that
+  // came before it, whose signalfd event may follow the listener's in that wakeup's batch,
+  // has then turned /readyz to 503. Probes are few; a wakeup more costs them nothing.
+  options.listen.defer_accept = false;
   options.max_connections = 64;  // probes and a scraper, not clients
   options.shutdown_timeout_ms = 1000;
   server_ = std::make_unique<Server>(*workers_.front().reactor, options, router);
