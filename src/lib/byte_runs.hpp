@@ -1,16 +1,16 @@
-// Runs of bytes of one class, skipped sixteen at a time: the field values, names and targets
-// of a request head, which a browser's request has some 600 bytes of.
+// Runs of bytes of one class, read sixteen at a time: a request's target and its field names.
+// (Field values are found by their end instead: control_bytes.hpp.)
 //
-// Each function returns the first byte at or after p that may be outside its class, looking
-// only at whole groups of 16 inside [p, end); it never skips a byte outside the class but may
-// stop early (at the last, partial group, or at a byte of the class it cannot tell at once).
-// The caller goes on byte by byte from there with its exact table, so these only decide how
-// fast a head is read, never what is accepted.
+// skip_target_run() returns the first byte at or after p that may be outside a target's
+// bytes, looking only at whole groups of 16 inside [p, end); it never skips a byte outside the
+// class but may stop early (at the last, partial group). name_run16() counts the letters and
+// '-' that open the 16 bytes at p. The caller goes on byte by byte from where either stops
+// with its exact table, so these only decide how fast a head is read, never what is accepted.
 //
 // On x86-64 (SSE2) and AArch64 (Advanced SIMD) the comparisons are GCC vector extensions over
 // 16 bytes: about 10 instructions a group where a table lookup per byte costs 4 to 5 a byte
 // (callgrind on bench/load/scenarios/browser_heads.txt). Elsewhere (armhf has no SIMD to count
-// on) values and targets go eight bytes at a time in a 64-bit word, and names byte by byte.
+// on) targets go eight bytes at a time in a 64-bit word, and names byte by byte.
 #pragma once
 
 #include <bit>
@@ -50,6 +50,20 @@ inline unsigned first_set(Bytes16 stop) noexcept {
 #endif
 }
 
+// Bit i set when byte i of `stop` (each byte all ones or all zeros) is.
+inline unsigned bits16(Bytes16 stop) noexcept {
+#if defined(__SSE2__)
+  return static_cast<unsigned>(_mm_movemask_epi8(reinterpret_cast<__m128i>(stop)));
+#else
+  // Each half's eight high bits gathered into its top byte (no two products overlap).
+  constexpr uint64_t kHighs = 0x8080808080808080;
+  uint64_t half[2];
+  std::memcpy(half, &stop, sizeof half);
+  return static_cast<unsigned>((((half[0] & kHighs) >> 7) * 0x0102040810204080) >> 56) |
+         static_cast<unsigned>((((half[1] & kHighs) >> 7) * 0x0102040810204080) >> 56) << 8;
+#endif
+}
+
 // Skips whole groups of 16 in which `stops` finds nothing; stops inside the first one in which
 // it does, at that byte.
 template <class Stops>
@@ -64,23 +78,23 @@ template <class Stops>
 
 }  // namespace detail
 
-// A field value's bytes: 0x20..0x7e (HTAB, also allowed, stops it).
-[[gnu::always_inline]] inline const char* skip_value_run(const char* p, const char* end) noexcept {
-  return detail::skip_groups(p, end, [](detail::Bytes16 v) { return (v < 0x20) | (v == 0x7f); });
-}
-
 // A request-target's bytes: 0x21..0x7e but '#'.
 [[gnu::always_inline]] inline const char* skip_target_run(const char* p, const char* end) noexcept {
   return detail::skip_groups(
       p, end, [](detail::Bytes16 v) { return (v < 0x21) | (v == 0x7f) | (v == '#'); });
 }
 
-// The letters and '-' that nearly every field name is made of (a subset of tchar).
-[[gnu::always_inline]] inline const char* skip_name_run(const char* p, const char* end) noexcept {
-  return detail::skip_groups(p, end, [](detail::Bytes16 v) {
-    detail::Bytes16 lower = v | 0x20;  // ASCII letters to lower case; nothing else becomes one
-    return ~(((lower >= 'a') & (lower <= 'z')) | (v == '-'));
-  });
+// How many of the 16 bytes at p are letters or '-', the bytes nearly every field name is made
+// of (a subset of tchar), before the first that is not: 16 when all are.
+[[gnu::always_inline]] inline unsigned name_run16(const char* p) noexcept {
+  using UBytes16 = unsigned char __attribute__((vector_size(16)));
+  detail::Bytes16 v = detail::load16(p);
+  // ASCII letters to lower case (nothing else becomes one), then moved to the bottom of the
+  // signed range: a letter is then below -128 + 26, in one comparison.
+  auto lower = reinterpret_cast<UBytes16>(v | 0x20);
+  auto moved = reinterpret_cast<detail::Bytes16>(lower + static_cast<unsigned char>(0x80 - 'a'));
+  unsigned run = detail::bits16((moved < -128 + 26) | (v == '-'));
+  return static_cast<unsigned>(std::countr_zero(~run));  // 16 when all 16 bits are set
 }
 
 #else
@@ -90,17 +104,17 @@ namespace detail {
 constexpr uint64_t kOnes = 0x0101010101010101;
 constexpr uint64_t kHighs = kOnes * 0x80;
 
-// Eight bytes at a time over bytes in 0x21..0x7e but '#' (a target's) or, with `space`,
-// 0x20..0x7e (a value's). The tricks can also flag a byte above one that is flagged rightly
-// (through a borrow), never one below: the lowest flag is exact.
-inline const char* skip_visible(const char* p, const char* end, bool space) noexcept {
-  const uint64_t low = kOnes * (space ? 0x20 : 0x21);
+// Eight bytes at a time over bytes in 0x21..0x7e but '#' (a target's). The tricks can also
+// flag a byte above one that is flagged rightly (through a borrow), never one below: the
+// lowest flag is exact.
+inline const char* skip_target_bytes(const char* p, const char* end) noexcept {
+  const uint64_t low = kOnes * 0x21;
   for (uint64_t w; end - p >= 8; p += 8) {
     std::memcpy(&w, p, 8);
     uint64_t below = (w - low) & ~w;   // a byte < low
     uint64_t above = (w + kOnes) | w;  // a byte > 0x7e
     uint64_t x = w ^ (kOnes * '#');
-    uint64_t hash = space ? 0 : (x - kOnes) & ~x;  // a '#' in a target
+    uint64_t hash = (x - kOnes) & ~x;  // a '#'
     if (uint64_t found = (below | above | hash) & kHighs) {
       if constexpr (std::endian::native == std::endian::little)
         return p + std::countr_zero(found) / 8;
@@ -113,15 +127,10 @@ inline const char* skip_visible(const char* p, const char* end, bool space) noex
 
 }  // namespace detail
 
-[[gnu::always_inline]] inline const char* skip_value_run(const char* p, const char* end) noexcept {
-  return detail::skip_visible(p, end, true);
-}
 [[gnu::always_inline]] inline const char* skip_target_run(const char* p, const char* end) noexcept {
-  return detail::skip_visible(p, end, false);
+  return detail::skip_target_bytes(p, end);
 }
-[[gnu::always_inline]] inline const char* skip_name_run(const char* p, const char*) noexcept {
-  return p;
-}
+[[gnu::always_inline]] inline unsigned name_run16(const char*) noexcept { return 0; }
 
 #endif
 

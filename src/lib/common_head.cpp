@@ -9,6 +9,7 @@
 
 #include "byte_runs.hpp"
 #include "bytes.hpp"
+#include "control_bytes.hpp"
 #include "token.hpp"
 
 namespace hs {
@@ -53,12 +54,26 @@ bool equal_folded(std::string_view s, std::string_view lower) noexcept {
                        : equal_folded_ends<uint32_t>(s.data(), lower.data(), s.size());
 }
 
-// What a field is to this parser. Declined: a body, an interim response, another protocol,
-// or llhttp's own reading of a field. Told apart by length first: most fields have none of
-// these lengths, and these names have one length each.
-enum class Special { none, declined, connection };
+// What a field is to this parser. Host: checked here. Declined: a body, an interim response,
+// another protocol, or llhttp's own reading of a field. These names have one length each.
+enum class Special { none, declined, host, connection };
+
+// The first letter, in lower case, of the special name of each length (by its low five bits).
+// One load and one comparison set nearly every other field aside: a browser's Accept, Cookie,
+// Referer, User-Agent and Sec-Fetch-* have the lengths of special names but not their letters.
+constexpr std::array<char, 32> kSpecialInitial = [] {
+  std::array<char, 32> initial{};
+  for (std::string_view name : {"host", "expect", "upgrade", "connection", "content-length",
+                                "proxy-connection", "transfer-encoding"})
+    initial[name.size() % 32] = name[0];
+  return initial;
+}();
+
 Special special(std::string_view name) noexcept {
+  if (kSpecialInitial[name.size() % 32] != (name[0] | 0x20)) return Special::none;
   switch (name.size()) {
+    case 4:
+      return equal_folded(name, "host") ? Special::host : Special::none;
     case 6:
       return equal_folded(name, "expect") ? Special::declined : Special::none;
     case 7:
@@ -76,19 +91,42 @@ Special special(std::string_view name) noexcept {
   }
 }
 
-// Skips the run of host bytes at p, as far as `end`.
-const char* skip_host(const char* p, const char* end, HostMemo& memo) noexcept {
+// The end (CR) of the line at p when it is "Host: " and the memo's value, then CRLF.
+const char* same_host_line(const char* p, const char* end, const HostMemo& memo) noexcept {
   size_t n = memo.length;
-  if (n != 0 && static_cast<size_t>(end - p) > n && equal_bytes(p, memo.bytes, n) &&
-      !is(p[n], kHost))
-    return p + n;
-  const char* start = p;
-  while (p < end && is(*p, kHost)) ++p;
-  if (size_t length = static_cast<size_t>(p - start); length != 0 && length <= sizeof memo.bytes) {
-    std::memcpy(memo.bytes, start, length);
-    memo.length = static_cast<uint8_t>(length);
+  if (n == 0 || static_cast<size_t>(end - p) < 6 + n + 2 || !equal_bytes(p, "Host: ", 6) ||
+      !equal_bytes(p + 6, memo.bytes, n) || std::memcmp(p + 6 + n, "\r\n", 2) != 0)
+    return nullptr;
+  return p + 6 + n;
+}
+
+// Whether [value, value_end) is a valid Host value (RFC 9112 section 3.2, empty included).
+bool valid_host(const char* value, const char* value_end, HostMemo& memo) noexcept {
+  auto n = static_cast<size_t>(value_end - value);
+  if (n == memo.length && equal_bytes(value, memo.bytes, n)) return true;
+  for (const char* p = value; p < value_end; ++p)
+    if (!is(*p, kHost)) return false;
+  if (n != 0 && n <= sizeof memo.bytes) {
+    std::memcpy(memo.bytes, value, n);
+    memo.length = static_cast<uint8_t>(n);
   }
-  return p;
+  return true;
+}
+
+// A field's spans, put together in two 64-bit words: GCC otherwise packs the four 32-bit
+// offsets and lengths through vector shuffles.
+HeaderSpan field_span(ptrdiff_t name, ptrdiff_t name_length, ptrdiff_t value,
+                      ptrdiff_t value_length) noexcept {
+  auto pair = [](ptrdiff_t offset, ptrdiff_t length) {
+    auto first = static_cast<uint64_t>(static_cast<uint32_t>(offset));  // Span's first member
+    auto second = static_cast<uint64_t>(static_cast<uint32_t>(length));
+    return std::endian::native == std::endian::little ? first | second << 32 : first << 32 | second;
+  };
+  static_assert(sizeof(HeaderSpan) == 4 * sizeof(uint32_t));
+  uint64_t words[2] = {pair(name, name_length), pair(value, value_length)};
+  HeaderSpan span;
+  std::memcpy(&span, words, sizeof span);
+  return span;
 }
 
 bool decline(ReadBuffer& b) noexcept {
@@ -131,70 +169,81 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHe
   b.target = Span{static_cast<uint32_t>(target - base), static_cast<uint32_t>(p - target)};
   p += 11;
 
+  // A name is read 16 bytes at a time while 16 bytes can be loaded; every line ends before
+  // `end`, so this never decides on a byte past it.
+  const char* const name_limit = base + b.capacity - 16;
+  ControlBytes controls(p, end, base + b.capacity);
   int hosts = 0;
   enum class Connection { none, close, keep_alive } connection = Connection::none;
-  for (;;) {
-    if (end - p < 2) return decline(b);
-    if (p[0] == '\r') {
-      if (p[1] != '\n') return decline(b);
-      p += 2;
-      break;
-    }
-    const char* name = p;
-    bool is_host;
-    std::string_view field;
-    if (end - p >= 6 && equal_bytes(p, "Host: ", 6)) {
-      // As nearly every client writes it: name, colon and space in one comparison.
-      is_host = true;
-      field = {name, 4};
-      p += 6;
-    } else {
-      p = skip_name_run(p, end);
-      if (p < end && *p != ':')
-        while (p < end && is(*p, kName)) ++p;
-      if (p == name || p == end || *p != ':') return decline(b);
-      field = {name, static_cast<size_t>(p - name)};
-      is_host = field.size() == 4 && equal_folded(field, "host");
-      ++p;
-    }
-    p += p < end && *p == ' ';  // the one space nearly every client writes
-    while (p < end && (*p == ' ' || *p == '\t')) ++p;
-    const char* value = p;
-    const char* value_end;
-    if (is_host) {
-      // Checked as it is read: host bytes, then nothing but whitespace.
-      p = value_end = skip_host(p, end, memo);
-      while (p < end && (*p == ' ' || *p == '\t')) ++p;
-      ++hosts;
-    } else {
-      p = skip_value_run(p, end);
-      if (p == end || *p != '\r')
-        while (p < end && is(*p, kValue)) ++p;
-      value_end = p;
-      while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
-    }
-    if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return decline(b);
-    std::string_view text(value, static_cast<size_t>(p - value));  // trailing whitespace too
-    p += 2;
-
-    if (Special kind = special(field); kind == Special::declined) {
-      return decline(b);
-    } else if (kind == Special::connection) {
-      // One token, exactly: llhttp's reading of lists and whitespace is left to llhttp.
-      if (connection != Connection::none) return decline(b);
-      if (text.size() == 5 && equal_folded(text, "close"))
-        connection = Connection::close;
-      else if (equal_folded(text, "keep-alive"))
-        connection = Connection::keep_alive;
-      else
-        return decline(b);
-    }
-    HeaderSpan span;
-    span.name = Span{static_cast<uint32_t>(name - base), static_cast<uint32_t>(field.size())};
-    span.value =
-        Span{static_cast<uint32_t>(value - base), static_cast<uint32_t>(value_end - value)};
-    b.headers.push_back(span);  // capacity kept by the pooled buffer: no allocation when warm
+  // Host first, as nearly every client sends it, with the value it had in the last request:
+  // read without a scan. Then, for a head with no other field, the blank line.
+  if (const char* line_end = same_host_line(p, end, memo)) {
+    b.headers.push_back(field_span(p - base, 4, p + 6 - base, line_end - (p + 6)));
+    ++hosts;
+    p = line_end + 2;
   }
+  if (end - p >= 2 && std::memcmp(p, "\r\n", 2) == 0)
+    p += 2;
+  else
+    for (;;) {
+      // The line's end first: its first control byte but the tabs a value may hold. Every
+      // byte before it is then visible ASCII, a space or a tab, so the name and the whitespace
+      // around the value are read below without looking for the end of the head.
+      const char* cr = controls.next(p);
+      if (end - cr < 2) return decline(b);
+      if (std::memcmp(cr, "\r\n", 2) != 0) [[unlikely]] {
+        while (cr < end && *cr == '\t') cr = controls.next(cr + 1);
+        if (end - cr < 2 || std::memcmp(cr, "\r\n", 2) != 0) return decline(b);
+      }
+      if (cr == p) {  // the blank line
+        p += 2;
+        break;
+      }
+      const char* colon = p;
+      while (colon <= name_limit) {
+        unsigned run = name_run16(colon);  // stops at cr at the latest
+        colon += run;
+        if (run < 16) break;
+      }
+      if (*colon != ':') [[unlikely]] {
+        while (is(*colon, kName)) ++colon;  // stops at cr at the latest
+        if (*colon != ':') return decline(b);
+      }
+      if (colon == p) return decline(b);
+      const char* value = colon + 1;
+      value += *value == ' ';  // the one space nearly every client writes
+      if (*value == ' ' || *value == '\t') [[unlikely]]
+        while (*value == ' ' || *value == '\t') ++value;
+      const char* value_end = cr;
+      if (value_end[-1] == ' ' || value_end[-1] == '\t') [[unlikely]]
+        while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
+
+      switch (special(std::string_view(p, static_cast<size_t>(colon - p)))) {
+        case Special::none:
+          break;
+        case Special::declined:
+          return decline(b);
+        case Special::host:
+          if (!valid_host(value, value_end, memo)) return decline(b);
+          ++hosts;
+          break;
+        case Special::connection: {
+          // One token, exactly: llhttp's reading of lists and whitespace is left to llhttp.
+          std::string_view text(value, static_cast<size_t>(cr - value));  // trailing space too
+          if (connection != Connection::none) return decline(b);
+          if (text.size() == 5 && equal_folded(text, "close"))
+            connection = Connection::close;
+          else if (equal_folded(text, "keep-alive"))
+            connection = Connection::keep_alive;
+          else
+            return decline(b);
+          break;
+        }
+      }
+      // The buffer's vector keeps its capacity in the pool: no allocation once warm.
+      b.headers.push_back(field_span(p - base, colon - p, value - base, value_end - value));
+      p = cr + 2;
+    }
   // Each field counts its name, value and 4 bytes of framing toward the header limit: at most
   // one byte more than its line.
   if (static_cast<size_t>(p - start) + b.headers.size() > max_bytes) return decline(b);

@@ -262,6 +262,81 @@ TEST(CommonHead, ReadsHostHoweverItsNameAndWhitespaceAreWritten) {
   }
 }
 
+// Lines are found by where their CR is, 64 bytes of the head at a time: a line ends where it
+// ends wherever that falls in a block, a tab inside a value is part of it, whitespace around
+// a value is not, and a control byte anywhere else ends nothing.
+TEST(CommonHead, ReadsEveryLineWhereverItEndsInTheHead) {
+  for (size_t n = 0; n <= 140; ++n) {
+    std::string pad(n, 'p');
+    if (n > 2) pad[n / 2] = '\t';
+    std::string head = "GET / HTTP/1.1\r\nHost: h\r\nX-Pad:\t" + pad + " \t\r\nA: 1\r\nB:2 \r\n" +
+                       "Long-Name-Of-Thirty-Two-Bytes-X: " + pad + "\r\n\r\nGET /next";
+    ReadBuffer b = buffer(head);
+    CommonHead h;
+    HostMemo memo;
+    ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h)) << n;
+    std::vector<std::pair<std::string, std::string>> want = {
+        {"Host", "h"},
+        {"X-Pad", pad},
+        {"A", "1"},
+        {"B", "2"},
+        {"Long-Name-Of-Thirty-Two-Bytes-X", pad}};
+    EXPECT_EQ(fields(b), want) << n;
+    EXPECT_EQ(b.head_end, head.size() - 9) << n;
+
+    for (char bad : {'\n', '\r', '\x00', '\x7f', '\x80'}) {
+      std::string broken = head;
+      broken[head.find("A: 1") + 3] = bad;  // "A: \x" : the value's only byte
+      ReadBuffer c = buffer(broken);
+      EXPECT_FALSE(parse_common_head(c, kMaxBytes, memo, h)) << n << " " << int(bad);
+    }
+  }
+}
+
+// The bytes after the last one read may be anything a buffer held before: a head is complete
+// only by its own bytes.
+TEST(CommonHead, DeclinesAHeadOnlyTheBufferAfterItWouldComplete) {
+  std::string head = "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*";
+  for (std::string stale : {"\r\n\r\n", "\n\r\n", "\r\n"}) {
+    ReadBuffer b(head.size() + 100);
+    std::memset(b.data.get(), '\r', b.capacity);
+    for (size_t i = head.size(); i + stale.size() <= b.capacity; i += stale.size())
+      std::memcpy(b.data.get() + i, stale.data(), stale.size());
+    std::memcpy(b.data.get(), head.data(), head.size());
+    b.length = head.size();
+    CommonHead h;
+    HostMemo memo;
+    EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h)) << stale.size();
+  }
+}
+
+// The Host value of the last request is read again in one comparison when it comes first and
+// unchanged; anything else in its place is checked byte by byte, as the first one was.
+TEST(CommonHead, ChecksAHostValueThatOnlyStartsLikeTheLastOne) {
+  HostMemo memo;
+  auto parse = [&memo](const std::string& host_line, std::string* value) {
+    ReadBuffer b = buffer("GET / HTTP/1.1\r\n" + host_line + "\r\nA: b\r\n\r\n");
+    CommonHead h;
+    bool ok = parse_common_head(b, kMaxBytes, memo, h);
+    if (ok) *value = text(b, b.headers.at(0).value);
+    return ok;
+  };
+  std::string value;
+  ASSERT_TRUE(parse("Host: a.b:80", &value));
+  EXPECT_EQ(value, "a.b:80");
+  ASSERT_TRUE(parse("Host: a.b:80", &value));
+  EXPECT_EQ(value, "a.b:80");
+  ASSERT_TRUE(parse("Host: a.b:80 \t", &value));
+  EXPECT_EQ(value, "a.b:80");
+  ASSERT_TRUE(parse("Host: a.b:8080", &value));
+  EXPECT_EQ(value, "a.b:8080");
+  for (std::string bad :
+       {"Host: a.b:8080@", "Host: a.b:8080 x", "Host: a.b:8080/", "Host: a.b:8080\x01"})
+    EXPECT_FALSE(parse(bad, &value)) << bad;
+  ASSERT_TRUE(parse("Host: a.b:8080", &value));  // the memo still holds the last valid one
+  EXPECT_EQ(value, "a.b:8080");
+}
+
 // A head still arriving is llhttp's to follow, however much of it is here.
 TEST(CommonHead, DeclinesEveryIncompleteHead) {
   std::string head = "GET /x HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n";
