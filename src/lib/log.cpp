@@ -221,11 +221,17 @@ constexpr auto kByteKinds = [] {
   return table;
 }();
 
-uint8_t byte_kinds(std::string_view s, uint8_t kinds) noexcept {
-  // Stopping once nothing is left also keeps GCC from vectorizing the loop, which costs more
-  // than it saves on strings as short as request-targets.
-  for (size_t i = 0; i < s.size() && kinds != 0; ++i)
-    kinds &= kByteKinds[static_cast<unsigned char>(s[i])];
+[[gnu::always_inline]] inline uint8_t byte_kinds(std::string_view s, uint8_t kinds) noexcept {
+  auto of = [&s](size_t i) { return kByteKinds[static_cast<unsigned char>(s[i])]; };
+  // Eight bytes a round, one test of what is left: a browser's request-target is some 40
+  // bytes, for which a test per byte cost as much as the lookups. Stopping once nothing is
+  // left also keeps GCC from vectorizing the loops, which costs more than it saves on strings
+  // this short.
+  size_t i = 0;
+  for (; i + 8 <= s.size() && kinds != 0; i += 8)
+    kinds &= of(i) & of(i + 1) & of(i + 2) & of(i + 3) & of(i + 4) & of(i + 5) & of(i + 6) &
+             of(i + 7);
+  for (; i < s.size() && kinds != 0; ++i) kinds &= of(i);
   return kinds;
 }
 
