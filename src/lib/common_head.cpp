@@ -54,9 +54,10 @@ bool equal_folded(std::string_view s, std::string_view lower) noexcept {
                        : equal_folded_ends<uint32_t>(s.data(), lower.data(), s.size());
 }
 
-// What a field is to this parser. Host: checked here. Declined: a body, an interim response,
-// another protocol, or llhttp's own reading of a field. These names have one length each.
-enum class Special { none, declined, host, connection };
+// What a field is to this parser. Host, Connection and Content-Length: checked here.
+// Declined: a chunked body, an interim response, another protocol, or llhttp's own reading of
+// a field. These names have one length each.
+enum class Special { none, declined, host, connection, content_length };
 
 // The first letter, in lower case, of the special name of each length (by its low five bits).
 // One load and one comparison set nearly every other field aside: a browser's Accept, Cookie,
@@ -81,7 +82,7 @@ Special special(std::string_view name) noexcept {
     case 10:
       return equal_folded(name, "connection") ? Special::connection : Special::none;
     case 14:
-      return equal_folded(name, "content-length") ? Special::declined : Special::none;
+      return equal_folded(name, "content-length") ? Special::content_length : Special::none;
     case 16:
       return equal_folded(name, "proxy-connection") ? Special::declined : Special::none;
     case 17:  // 17 bytes: the last word starts inside the first, as 16 would
@@ -89,6 +90,18 @@ Special special(std::string_view name) noexcept {
     default:
       return Special::none;
   }
+}
+
+// A Content-Length of 1 to 15 digits (below 10^15: no overflow, and far above any body limit).
+bool read_length(std::string_view text, uint64_t& length) noexcept {
+  if (text.empty() || text.size() > 15) return false;
+  uint64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  length = n;
+  return true;
 }
 
 // The end (CR) of the line at p when it is "Host: " and the memo's value, then CRLF.
@@ -149,12 +162,24 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHe
   if (std::memcmp(p, "GET /", 5) == 0) {
     head.method = CommonHead::Method::get;
     p += 4;
+  } else if (std::memcmp(p, "POST /", 6) == 0) {
+    head.method = CommonHead::Method::post;
+    p += 5;
   } else if (std::memcmp(p, "HEAD /", 6) == 0) {
     head.method = CommonHead::Method::head;
     p += 5;
+  } else if (std::memcmp(p, "PUT /", 5) == 0) {
+    head.method = CommonHead::Method::put;
+    p += 4;
   } else {
     return false;
   }
+  // GET and HEAD with a body are llhttp's (a body nobody expects, rare); POST and PUT with one
+  // are the uploads of nearly every API.
+  const bool takes_body =
+      head.method == CommonHead::Method::post || head.method == CommonHead::Method::put;
+  head.content_length = 0;
+  bool has_length = false;
   const char* target = p;
   p = skip_target_run(p, end);
   while (p < end && is(*p, kTarget)) ++p;
@@ -223,6 +248,14 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHe
           break;
         case Special::declined:
           return decline(b);
+        case Special::content_length:
+          // Digits and nothing else, once: llhttp's reading of anything more is left to it.
+          if (!takes_body || has_length ||
+              !read_length(std::string_view(value, static_cast<size_t>(cr - value)),
+                           head.content_length))
+            return decline(b);
+          has_length = true;
+          break;
         case Special::host:
           if (!valid_host(value, value_end, memo)) return decline(b);
           ++hosts;

@@ -129,6 +129,7 @@ void RequestCodec::reset() noexcept {
   phase_ = Phase::idle;
   pause_ = Pause::none;
   began_ = in_field_ = in_value_ = execute_again_ = expect_continue_ = streamed_ = false;
+  sized_left_ = 0;
   head_bytes_ = 0;
   error_status_ = refused_error_ = status_ = 0;
   reason_ = "";
@@ -141,6 +142,7 @@ RequestCodec::Result RequestCodec::decode_slow(ReadBuffer& b, bool common_declin
   while (b.parsed < b.length || execute_again_) {
     if (refused_error_ != 0 && !refused_line(b))
       return phase_ == Phase::failed ? Result::error : Result::more;
+    if (phase_ == Phase::sized) return decode_sized(b);
     if (phase_ == Phase::chunked) {
       Result r = decode_chunked(b);
       if (r != Result::more) return r;
@@ -148,7 +150,8 @@ RequestCodec::Result RequestCodec::decode_slow(ReadBuffer& b, bool common_declin
     }
     if (phase_ == Phase::idle) {
       b.line_start = static_cast<uint32_t>(b.parsed);
-      if (rules_.common_heads && !common_declined && parse_common(b)) return Result::request;
+      if (rules_.common_heads && !common_declined && parse_common(b))
+        return phase_ == Phase::idle ? Result::request : common_body(b);
       common_declined = false;
       tabs_.reset();
     }
@@ -211,7 +214,10 @@ RequestCodec::Result RequestCodec::decode_slow(ReadBuffer& b, bool common_declin
 }
 
 int RequestCodec::read_body() noexcept {
-  if (phase_ == Phase::body && parser()->content_length > rules_.max_body_bytes) {
+  uint64_t length = phase_ == Phase::sized  ? sized_left_
+                    : phase_ == Phase::body ? parser()->content_length
+                                            : 0;
+  if (length > rules_.max_body_bytes) {
     fail(413, "body too large");
     return 413;
   }
@@ -226,8 +232,13 @@ void RequestCodec::stream_body() noexcept {
 }
 
 // After check_head: the body is read from here on. A chunked one is ours (llhttp stays paused
-// at the head, and is reset at the end); a Content-Length one is llhttp's.
+// at the head, and is reset at the end); a Content-Length one is llhttp's, or ours after a
+// common head (which llhttp never saw).
 void RequestCodec::start_body(size_t max_body) noexcept {
+  if (phase_ == Phase::sized) {
+    in_->body = Span{in_->head_end, 0};
+    return;
+  }
   if (phase_ == Phase::chunked) {
     chunked_.start({max_body, rules_.max_header_bytes, rules_.max_chunk_line_bytes,
                     rules_.max_chunk_extension_bytes});
@@ -239,6 +250,7 @@ void RequestCodec::start_body(size_t max_body) noexcept {
 }
 
 uint64_t RequestCodec::body_bytes_left() const noexcept {
+  if (phase_ == Phase::sized) return sized_left_;
   // llhttp counts a Content-Length down as it hands the body over.
   if (phase_ != Phase::body) return 0;
   return reinterpret_cast<const llhttp_t*>(parser_storage_)->content_length;
@@ -347,15 +359,47 @@ bool RequestCodec::parse_common(ReadBuffer& b) noexcept {
   if (!parse_common_head(b, max_bytes, rules_.host_memo, common)) return false;
   // Begun and complete at once: the codec stays idle, and llhttp's callbacks, which
   // begin_message() prepares for, are not called.
+  static constexpr TrafficStats::Method kLabels[] = {TrafficStats::kGet, TrafficStats::kHead,
+                                                     TrafficStats::kPost, TrafficStats::kPut};
+  if (common.content_length != 0) {
+    // A body over the limit of one read whole is refused at its head (413) by check_head():
+    // left to that path, so the answer is the same.
+    if (!rules_.head_first && common.content_length > rules_.max_body_bytes) {
+      b.reset_request();
+      return false;
+    }
+    phase_ = Phase::sized;
+    sized_left_ = common.content_length;
+    in_ = &b;  // for read_body() and stream_body()
+  }
   began_ = true;
   head_.major = 1;
   head_.minor = common.minor;
   head_.keep_alive = common.keep_alive;
   head_.connect = false;
-  head_.method =
-      common.method == CommonHead::Method::get ? TrafficStats::kGet : TrafficStats::kHead;
+  head_.expect_continue = false;
+  head_.method = kLabels[static_cast<size_t>(common.method)];
   b.parsed = b.head_end;
   return true;
+}
+
+// After a common head with a body: the head first (head_first), as check_head() would stop
+// there, or the body read on.
+RequestCodec::Result RequestCodec::common_body(ReadBuffer& b) noexcept {
+  if (rules_.head_first) return Result::head;
+  return decode_slow(b, false);
+}
+
+// The next bytes of a Content-Length body after a common head, counted down as llhttp would:
+// one run of the buffer when read whole, each read's bytes a piece when streamed.
+RequestCodec::Result RequestCodec::decode_sized(ReadBuffer& b) noexcept {
+  auto take = static_cast<uint32_t>(std::min<uint64_t>(b.length - b.parsed, sized_left_));
+  if (b.body.length == 0) b.body.offset = static_cast<uint32_t>(b.parsed);
+  b.body.length += take;
+  b.parsed += take;
+  sized_left_ -= take;
+  if (sized_left_ == 0) return ready();
+  return streamed_ ? Result::body_piece : Result::more;
 }
 
 RequestCodec::Result RequestCodec::decode_chunked(ReadBuffer& b) noexcept {

@@ -96,7 +96,8 @@ class RequestCodec {
     if (phase_ != Phase::idle || !rules_.common_heads || b.parsed == b.length)
       return decode_slow(b, false);
     b.line_start = static_cast<uint32_t>(b.parsed);
-    return parse_common(b) ? Result::request : decode_slow(b, true);
+    if (!parse_common(b)) return decode_slow(b, true);
+    return phase_ == Phase::idle ? Result::request : common_body(b);
   }
   // The client will send nothing more: `error` (400) if a request line it began can no
   // longer be judged, else `more`.
@@ -132,7 +133,9 @@ class RequestCodec {
   // Its head is still to come: a request line, fields, or a refused line being judged.
   bool in_head() const noexcept { return phase_ == Phase::head; }
   // Its head is complete and its body is still to come.
-  bool in_body() const noexcept { return phase_ == Phase::body || phase_ == Phase::chunked; }
+  bool in_body() const noexcept {
+    return phase_ == Phase::body || phase_ == Phase::sized || phase_ == Phase::chunked;
+  }
   // The bytes of its Content-Length body still to come (0 for a chunked body, whose size is
   // not announced): what the read buffer needs room for. Within max_body_bytes for a body
   // read whole (a larger one is refused at its head).
@@ -160,6 +163,7 @@ class RequestCodec {
     idle,     // between requests: the next byte (after empty lines) begins one
     head,     // a request line and fields are arriving (or a refused line is judged)
     body,     // a Content-Length body, read by llhttp
+    sized,    // a Content-Length body after a common head (llhttp saw neither): counted here
     chunked,  // a chunked body, decoded by chunked_
     failed,   // an error was returned
   };
@@ -168,6 +172,8 @@ class RequestCodec {
   // `common_declined`: parse_common() has just declined the head at b.parsed.
   Result decode_slow(ReadBuffer& b, bool common_declined) noexcept;
   bool parse_common(ReadBuffer& b) noexcept;
+  Result common_body(ReadBuffer& b) noexcept;
+  Result decode_sized(ReadBuffer& b) noexcept;
   void begin_message() noexcept;
   int check_head(ReadBuffer& b) noexcept;
   Result decode_chunked(ReadBuffer& b) noexcept;
@@ -198,6 +204,7 @@ class RequestCodec {
   Head head_;
   Phase phase_ = Phase::idle;
   Pause pause_ = Pause::none;
+  uint64_t sized_left_ = 0;  // Phase::sized: the body's bytes still to come
   bool began_ = false;
   bool in_field_ = false, in_value_ = false;
   // llhttp completes a bodiless message only when executed once more after the head pause,

@@ -99,7 +99,20 @@ TEST(CommonHead, KeepAliveFollowsVersionAndConnection) {
 // to, every malformed head check_head refuses, bytes llhttp reads in ways of its own.
 TEST(CommonHead, DeclinesEverythingElse) {
   const std::vector<std::string> declined = {
-      "POST / HTTP/1.1\r\nHost: h\r\n\r\n",
+      "DELETE / HTTP/1.1\r\nHost: h\r\n\r\n",
+      "PATCH / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx",
+      "post / HTTP/1.1\r\nHost: h\r\n\r\n",
+      "POST * HTTP/1.1\r\nHost: h\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5 \r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\t\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5,5\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1234567890123456\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+      "HEAD / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
       "get / HTTP/1.1\r\nHost: h\r\n\r\n",
       "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
       "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
@@ -146,6 +159,38 @@ TEST(CommonHead, DeclinesEverythingElse) {
     EXPECT_FALSE(parse_common_head(b, kMaxBytes, memo, h)) << head;
     EXPECT_TRUE(b.headers.empty()) << head;
     EXPECT_EQ(b.method.length + b.target.length + b.head_end, 0u) << head;
+  }
+}
+
+// POST and PUT with a Content-Length of digits (or none): the head is parsed, its body left
+// where it starts, at the head's end, whether or not it has arrived.
+TEST(CommonHead, TakesTheHeadOfAnUploadWithAContentLength) {
+  struct Case {
+    std::string head;
+    CommonHead::Method method;
+    uint64_t length;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", CommonHead::Method::post,
+            5},
+           {"PUT /up HTTP/1.1\r\nHost: h\r\ncontent-length:0007\r\n\r\n", CommonHead::Method::put,
+            7},
+           {"POST /up HTTP/1.0\r\nContent-Length: 999999999999999\r\n\r\n",
+            CommonHead::Method::post, 999999999999999},
+           {"POST /up HTTP/1.1\r\nHost: h\r\n\r\n", CommonHead::Method::post, 0},
+       }) {
+    for (std::string body : {"", "hello", "hello, and the next request"}) {
+      ReadBuffer b = buffer(c.head + body);
+      CommonHead h;
+      HostMemo memo;
+      ASSERT_TRUE(parse_common_head(b, kMaxBytes, memo, h)) << c.head;
+      EXPECT_EQ(h.method, c.method) << c.head;
+      EXPECT_EQ(h.content_length, c.length) << c.head;
+      EXPECT_EQ(b.head_end, c.head.size()) << c.head;
+      EXPECT_EQ(b.body.offset, c.head.size()) << c.head;
+      EXPECT_EQ(b.body.length, 0u) << c.head;
+      EXPECT_EQ(text(b, b.target), "/up") << c.head;
+    }
   }
 }
 

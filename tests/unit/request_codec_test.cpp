@@ -245,6 +245,15 @@ TEST(RequestCodec, GivesTheSameRequestsThroughTheCommonHeadParserAsThroughLlhttp
       "GET /c HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nX-Empty:\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nA B: c\r\nHost: h\r\n\r\n",
+      // Uploads: the body counted out of the buffer by the codec after a common head.
+      "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloPUT /q HTTP/1.1\r\nHost: "
+      "h\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabcGET /r HTTP/1.1\r\nHost: "
+      "h\r\n\r\n",
+      "POST /e HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\nPOST /n HTTP/1.1\r\nHost: "
+      "h\r\n\r\nPOST /10 HTTP/1.0\r\nContent-Length: 2\r\n\r\nok",
+      "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 256\r\n\r\n" + std::string(256, 'b') +
+          "POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 257\r\n\r\n" + std::string(257, 'b'),
+      "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbye!",
   };
   for (const std::string& in : inputs) {
     SCOPED_TRACE(in);
@@ -254,7 +263,9 @@ TEST(RequestCodec, GivesTheSameRequestsThroughTheCommonHeadParserAsThroughLlhttp
     EXPECT_EQ(common.last, llhttp.last);
     EXPECT_EQ(common.status, llhttp.status);
     for (size_t at = 1; at < in.size(); at += 7) {
-      EXPECT_EQ(decode_split(in, at).requests, common.requests);
+      Outcome split = decode_split(in, at);
+      EXPECT_EQ(split.requests, common.requests) << "split at " << at;
+      EXPECT_EQ(split.status, common.status) << "split at " << at;
     }
   }
 }
@@ -290,11 +301,13 @@ struct HeadFirst {
   std::vector<std::string> buffered;
 };
 
-HeadFirst decode_head_first(std::string_view in, size_t at, size_t max_body = 256) {
+HeadFirst decode_head_first(std::string_view in, size_t at, size_t max_body = 256,
+                            bool common_heads = true) {
   HeadFirst out;
   CodecRules rules;
   rules.max_body_bytes = max_body;
   rules.head_first = true;
+  rules.common_heads = common_heads;
   RequestCodec codec(rules);
   ReadBuffer b(1 << 16);
   for (std::string_view part : {in.substr(0, at), in.substr(at)}) {
@@ -356,9 +369,11 @@ TEST(RequestCodec, HeadFirstStreamsABodyInPiecesAtEverySplitPoint) {
   const std::vector<std::string> expected = {"head /s", "end", "request /next"};
   for (const std::string& in : {by_length, by_chunks}) {
     for (size_t at = 0; at <= in.size(); ++at) {
-      HeadFirst d = decode_head_first(in, at);
-      ASSERT_EQ(d.events, expected) << "split at " << at << " of\n" << in;
-      ASSERT_EQ(d.streamed, body) << "split at " << at;  // past max_body_bytes (256)
+      for (bool common_heads : {true, false}) {
+        HeadFirst d = decode_head_first(in, at, 256, common_heads);
+        ASSERT_EQ(d.events, expected) << "split at " << at << " of\n" << in;
+        ASSERT_EQ(d.streamed, body) << "split at " << at;  // past max_body_bytes (256)
+      }
     }
   }
 }
@@ -370,9 +385,17 @@ TEST(RequestCodec, HeadFirstBuffersWhatIsNotStreamedUnderTheSameLimits) {
   EXPECT_EQ(ok.events, (std::vector<std::string>{"head /b", "request /b"}));
   EXPECT_EQ(ok.buffered, (std::vector<std::string>{"abc"}));
   // Over max_body_bytes: 413 when the body would be buffered, by length or by chunks.
-  HeadFirst big = decode_head_first(
-      "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 300\r\n\r\n" + std::string(300, 'x'), 0);
-  EXPECT_EQ(big.events, (std::vector<std::string>{"head /b", "error 413"}));
+  for (bool common_heads : {true, false}) {
+    HeadFirst big = decode_head_first(
+        "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 300\r\n\r\n" + std::string(300, 'x'), 0,
+        256, common_heads);
+    EXPECT_EQ(big.events, (std::vector<std::string>{"head /b", "error 413"}));
+    HeadFirst fits = decode_head_first(
+        "PUT /b HTTP/1.1\r\nHost: h\r\nContent-Length: 256\r\n\r\n" + std::string(256, 'x'), 0, 256,
+        common_heads);
+    EXPECT_EQ(fits.events, (std::vector<std::string>{"head /b", "request /b"}));
+    EXPECT_EQ(fits.buffered, (std::vector<std::string>{std::string(256, 'x')}));
+  }
   HeadFirst chunks =
       decode_head_first("POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n12c\r\n" +
                             std::string(300, 'x') + "\r\n0\r\n\r\n",
