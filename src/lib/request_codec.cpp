@@ -361,25 +361,29 @@ bool RequestCodec::parse_common(ReadBuffer& b) noexcept {
   // begin_message() prepares for, are not called.
   static constexpr TrafficStats::Method kLabels[] = {TrafficStats::kGet, TrafficStats::kHead,
                                                      TrafficStats::kPost, TrafficStats::kPut};
-  if (common.content_length != 0) {
-    // A body over the limit of one read whole is refused at its head (413) by check_head():
-    // left to that path, so the answer is the same.
-    if (!rules_.head_first && common.content_length > rules_.max_body_bytes) {
-      b.reset_request();
-      return false;
-    }
-    phase_ = Phase::sized;
-    sized_left_ = common.content_length;
-    in_ = &b;  // for read_body() and stream_body()
-  }
+  if (common.content_length != 0 && !start_sized(b, common.content_length)) return false;
   began_ = true;
   head_.major = 1;
   head_.minor = common.minor;
   head_.keep_alive = common.keep_alive;
   head_.connect = false;
-  head_.expect_continue = false;
   head_.method = kLabels[static_cast<size_t>(common.method)];
   b.parsed = b.head_end;
+  return true;
+}
+
+// A common head announced a body of `length` bytes: the codec reads it (Phase::sized). False,
+// the head declined after all, when it is over the limit of a body read whole: check_head()
+// refuses that at its head (413), so it is left to that path and the answer is the same.
+bool RequestCodec::start_sized(ReadBuffer& b, uint64_t length) noexcept {
+  if (!rules_.head_first && length > rules_.max_body_bytes) {
+    b.reset_request();
+    return false;
+  }
+  phase_ = Phase::sized;
+  sized_left_ = length;
+  head_.expect_continue = false;
+  in_ = &b;  // for read_body() and stream_body()
   return true;
 }
 

@@ -172,6 +172,7 @@ class RequestCodec {
   // `common_declined`: parse_common() has just declined the head at b.parsed.
   Result decode_slow(ReadBuffer& b, bool common_declined) noexcept;
   bool parse_common(ReadBuffer& b) noexcept;
+  [[gnu::noinline]] bool start_sized(ReadBuffer& b, uint64_t length) noexcept;
   Result common_body(ReadBuffer& b) noexcept;
   Result decode_sized(ReadBuffer& b) noexcept;
   void begin_message() noexcept;
