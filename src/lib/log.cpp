@@ -229,8 +229,8 @@ constexpr auto kByteKinds = [] {
   // this short.
   size_t i = 0;
   for (; i + 8 <= s.size() && kinds != 0; i += 8)
-    kinds &= of(i) & of(i + 1) & of(i + 2) & of(i + 3) & of(i + 4) & of(i + 5) & of(i + 6) &
-             of(i + 7);
+    kinds &=
+        of(i) & of(i + 1) & of(i + 2) & of(i + 3) & of(i + 4) & of(i + 5) & of(i + 6) & of(i + 7);
   for (; i < s.size() && kinds != 0; ++i) kinds &= of(i);
   return kinds;
 }
