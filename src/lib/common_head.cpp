@@ -17,7 +17,7 @@ namespace hs {
 namespace {
 
 // One table, a bit per byte class, so each byte of the head costs one load.
-enum : uint8_t { kTarget = 1, kName = 2, kValue = 4, kHost = 8 };
+enum : uint8_t { kTarget = 1, kName = 2 };
 
 constexpr std::array<uint8_t, 256> kClass = [] {
   // llhttp's STRICT_URL_CHAR (the bytes it takes in a path or query in any mode) and '?'.
@@ -27,8 +27,6 @@ constexpr std::array<uint8_t, 256> kClass = [] {
   for (size_t c = 0; c < 256; ++c) {
     if (target[c]) table[c] |= kTarget;
     if (detail::kTchar[c]) table[c] |= kName;
-    if ((c >= 0x20 && c < 0x7f) || c == '\t') table[c] |= kValue;
-    if (detail::kHostChar[c]) table[c] |= kHost;
   }
   return table;
 }();
@@ -113,12 +111,12 @@ const char* same_host_line(const char* p, const char* end, const HostMemo& memo)
   return p + 6 + n;
 }
 
-// Whether [value, value_end) is a valid Host value (RFC 9112 section 3.2, empty included).
-bool valid_host(const char* value, const char* value_end, HostMemo& memo) noexcept {
+// Whether [value, value_end) is a valid Host value (token.hpp's valid_host()), the memo's
+// value being one already checked; a new valid one becomes the memo's.
+bool checked_host(const char* value, const char* value_end, HostMemo& memo) noexcept {
   auto n = static_cast<size_t>(value_end - value);
   if (n == memo.length && equal_bytes(value, memo.bytes, n)) return true;
-  for (const char* p = value; p < value_end; ++p)
-    if (!is(*p, kHost)) return false;
+  if (!valid_host({value, n})) return false;
   if (n != 0 && n <= sizeof memo.bytes) {
     std::memcpy(memo.bytes, value, n);
     memo.length = static_cast<uint8_t>(n);
@@ -257,7 +255,7 @@ bool parse_common_head(ReadBuffer& b, size_t max_bytes, HostMemo& memo, CommonHe
           has_length = true;
           break;
         case Special::host:
-          if (!valid_host(value, value_end, memo)) return decline(b);
+          if (!checked_host(value, value_end, memo)) return decline(b);
           ++hosts;
           break;
         case Special::connection: {
