@@ -36,20 +36,6 @@ inline Bytes16 load16(const char* p) noexcept {
   return v;
 }
 
-// The offset of the first byte of `stop` (each byte all ones or all zeros), or 16 for none.
-inline unsigned first_set(Bytes16 stop) noexcept {
-#if defined(__SSE2__)
-  unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(reinterpret_cast<__m128i>(stop)));
-  return bits != 0 ? static_cast<unsigned>(std::countr_zero(bits)) : 16;
-#else
-  uint64_t half[2];
-  std::memcpy(half, &stop, sizeof half);
-  if (half[0] != 0) return static_cast<unsigned>(std::countr_zero(half[0])) / 8;
-  if (half[1] != 0) return 8 + static_cast<unsigned>(std::countr_zero(half[1])) / 8;
-  return 16;
-#endif
-}
-
 // Bit i set when byte i of `stop` (each byte all ones or all zeros) is.
 inline unsigned bits16(Bytes16 stop) noexcept {
 #if defined(__SSE2__)
@@ -70,7 +56,8 @@ template <class Stops>
 [[gnu::always_inline]] inline const char* skip_groups(const char* p, const char* end,
                                                       Stops stops) noexcept {
   for (; end - p >= 16; p += 16) {
-    unsigned at = first_set(stops(load16(p)));
+    // The offset of the first stop, or 16 for none.
+    auto at = static_cast<unsigned>(std::countr_zero(bits16(stops(load16(p))) | 0x10000u));
     if (at != 16) return p + at;
   }
   return p;
